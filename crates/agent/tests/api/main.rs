@@ -1,0 +1,17 @@
+//! HTTP API tests: each test starts a real agent in this process (in-memory Raft, HTTP on a
+//! free loopback port) and talks to it over HTTP as a client would.
+
+mod harness;
+
+mod agent_endpoints;
+mod catalog;
+mod config;
+mod coordinate;
+mod event;
+mod health;
+mod kv;
+mod metrics;
+mod operator;
+mod session;
+mod snapshot;
+mod txn;

@@ -1,0 +1,97 @@
+//! [`RaftConfig`], the public node configuration, and its translation into openraft's
+//! `Config` (timeouts scaled by `raft_multiplier`, snapshot and purge policy).
+
+use std::path::PathBuf;
+
+use crate::error::ConsensusError;
+
+/// Base heartbeat interval at `raft_multiplier = 1`, in milliseconds.
+const BASE_HEARTBEAT_MS: u64 = 50;
+/// Base election timeout range at `raft_multiplier = 1`, in milliseconds.
+const BASE_ELECTION_MIN_MS: u64 = 150;
+const BASE_ELECTION_MAX_MS: u64 = 300;
+/// Log entries already covered by a snapshot that are kept after a purge.
+///
+/// Zero for now: with no remote followers yet (see `network`), nobody needs trailing logs to
+/// catch up. Multi-server replication should raise this (Consul keeps 10240).
+const TRAILING_LOGS: u64 = 0;
+
+/// Configuration of one consensus node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaftConfig {
+    /// Consul `node_id` UUID; used as the raft server id.
+    pub node_id: String,
+    /// Consul node name.
+    pub node_name: String,
+    /// Server RPC address, e.g. `127.0.0.1:8300`; what `/v1/status/leader` reports.
+    pub rpc_addr: String,
+    /// Where `raft/raft.db` and `raft/snapshots/` live; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Initialise a single-voter group if the node is not initialised yet.
+    pub bootstrap: bool,
+    /// Scales heartbeat and election timeouts (1 is fastest, as in dev mode; 0 counts as 1).
+    pub raft_multiplier: u32,
+    /// Take a snapshot and purge the log every N applied entries (0 disables automatic snapshots).
+    pub snapshot_threshold: u64,
+}
+
+impl RaftConfig {
+    /// Build and validate the openraft engine configuration.
+    pub(crate) fn to_openraft(&self) -> Result<openraft::Config, ConsensusError> {
+        let m = u64::from(self.raft_multiplier.max(1));
+        let snapshot_policy = if self.snapshot_threshold == 0 {
+            openraft::SnapshotPolicy::Never
+        } else {
+            openraft::SnapshotPolicy::LogsSinceLast(self.snapshot_threshold)
+        };
+        let cfg = openraft::Config {
+            cluster_name: "legate".to_string(),
+            heartbeat_interval: BASE_HEARTBEAT_MS * m,
+            election_timeout_min: BASE_ELECTION_MIN_MS * m,
+            election_timeout_max: BASE_ELECTION_MAX_MS * m,
+            install_snapshot_timeout: 10_000 * m,
+            snapshot_policy,
+            max_in_snapshot_log_to_keep: TRAILING_LOGS,
+            purge_batch_size: 1,
+            ..Default::default()
+        };
+        cfg.validate()
+            .map_err(|e| ConsensusError::Config(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(mult: u32, threshold: u64) -> RaftConfig {
+        RaftConfig {
+            node_id: "n1".into(),
+            node_name: "node1".into(),
+            rpc_addr: "127.0.0.1:8300".into(),
+            data_dir: None,
+            bootstrap: true,
+            raft_multiplier: mult,
+            snapshot_threshold: threshold,
+        }
+    }
+
+    #[test]
+    fn multiplier_scales_timeouts() {
+        let c = cfg(5, 100).to_openraft().unwrap();
+        assert_eq!(c.heartbeat_interval, 250);
+        assert_eq!(c.election_timeout_min, 750);
+        assert_eq!(c.election_timeout_max, 1500);
+        assert_eq!(
+            c.snapshot_policy,
+            openraft::SnapshotPolicy::LogsSinceLast(100)
+        );
+    }
+
+    #[test]
+    fn zero_multiplier_counts_as_one_and_zero_threshold_disables_snapshots() {
+        let c = cfg(0, 0).to_openraft().unwrap();
+        assert_eq!(c.heartbeat_interval, 50);
+        assert_eq!(c.snapshot_policy, openraft::SnapshotPolicy::Never);
+    }
+}

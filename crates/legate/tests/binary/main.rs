@@ -1,0 +1,9 @@
+//! End-to-end tests of the `legate` binary: real agent processes on loopback with OS-chosen
+//! ports, driven over HTTP and through the CLI, as a user would.
+
+mod process;
+
+mod cli;
+mod config_files;
+mod durability;
+mod lifecycle;
