@@ -43,7 +43,10 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut map = HashMap::new();
     let mut i = 0;
     while i + 1 < raw.len() {
-        map.insert(raw[i].trim_start_matches('-').to_string(), raw[i + 1].clone());
+        map.insert(
+            raw[i].trim_start_matches('-').to_string(),
+            raw[i + 1].clone(),
+        );
         i += 2;
     }
     let get = |k: &str| map.get(k).cloned().with_context(|| format!("missing -{k}"));
@@ -84,9 +87,9 @@ fn request(client: &reqwest::Client, args: &Args, key: &str) -> reqwest::Request
             .put(format!("{}/v1/kv/{key}", args.url))
             .body(args.value.clone()),
         (Target::Legate, Op::Get) => client.get(format!("{}/v1/kv/{key}", args.url)),
-        (Target::Etcd, Op::Put) => client
-            .post(format!("{}/v3/kv/put", args.url))
-            .body(serde_json::json!({"key": b64(key.as_bytes()), "value": b64(&args.value)}).to_string()),
+        (Target::Etcd, Op::Put) => client.post(format!("{}/v3/kv/put", args.url)).body(
+            serde_json::json!({"key": b64(key.as_bytes()), "value": b64(&args.value)}).to_string(),
+        ),
         // Linearizable reads on both sides: etcd's default range, Legate's default (leader) mode.
         (Target::Etcd, Op::Get) => client
             .post(format!("{}/v3/kv/range", args.url))
@@ -100,9 +103,20 @@ async fn main() -> anyhow::Result<()> {
     let keys = 1000;
     if args.op == Op::Get {
         let client = reqwest::Client::new();
-        let put_args = Args { op: Op::Put, target: args.target, url: args.url.clone(), conns: 1, seconds: 0, pid: args.pid, value: args.value.clone() };
+        let put_args = Args {
+            op: Op::Put,
+            target: args.target,
+            url: args.url.clone(),
+            conns: 1,
+            seconds: 0,
+            pid: args.pid,
+            value: args.value.clone(),
+        };
         for k in 0..keys {
-            let status = request(&client, &put_args, &format!("bench/{k}")).send().await?.status();
+            let status = request(&client, &put_args, &format!("bench/{k}"))
+                .send()
+                .await?
+                .status();
             anyhow::ensure!(status.is_success(), "seeding failed: {status}");
         }
     }
@@ -113,7 +127,9 @@ async fn main() -> anyhow::Result<()> {
     for w in 0..args.conns {
         let args = args.clone();
         workers.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()?;
             let mut latencies = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {

@@ -33,7 +33,8 @@ pub fn register_service(
     source: CheckSource,
     replace_existing_checks: bool,
 ) -> Result<(), ApiError> {
-    let service = definition.to_service();
+    let mut service = definition.to_service();
+    add_default_tagged_addresses(&mut service);
     let checks = definition.check_definitions();
     let node = agent.node().name.clone();
     if replace_existing_checks {
@@ -63,6 +64,24 @@ pub fn register_service(
         )?;
     }
     Ok(())
+}
+
+/// Consul gives a service with an IP address `lan_ipv4`/`wan_ipv4` (or `_ipv6`) tagged
+/// addresses equal to that address and port, unless the registration set them.
+fn add_default_tagged_addresses(service: &mut legate_state::model::Service) {
+    let Ok(ip) = service.address.parse::<std::net::IpAddr>() else {
+        return;
+    };
+    let family = if ip.is_ipv4() { "ipv4" } else { "ipv6" };
+    for scope in ["lan", "wan"] {
+        service
+            .tagged_addresses
+            .entry(format!("{scope}_{family}"))
+            .or_insert_with(|| legate_state::model::ServiceAddress {
+                address: service.address.clone(),
+                port: service.port,
+            });
+    }
 }
 
 /// Register a node or service check.
@@ -97,11 +116,12 @@ fn start_check(
     mut check: HealthCheck,
 ) -> Result<(), ApiError> {
     // Re-registering a check keeps its last result until the runner reports again.
-    if let Some(existing) = agent.local().check(&definition.id) {
-        if existing.check_type == check.check_type && definition.status.is_none() {
-            check.status = existing.status;
-            check.output = existing.output;
-        }
+    if let Some(existing) = agent.local().check(&definition.id)
+        && existing.check_type == check.check_type
+        && definition.status.is_none()
+    {
+        check.status = existing.status;
+        check.output = existing.output;
     }
     agent
         .runners()

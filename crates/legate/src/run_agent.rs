@@ -27,7 +27,10 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     };
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("==> Error starting agent: {err}");
@@ -35,11 +38,14 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        if let Some(pid_file) = &config.pid_file {
-            if let Err(err) = write_pid(pid_file) {
-                eprintln!("==> Error starting agent: could not write pid file {}: {err}", pid_file.display());
-                return ExitCode::from(1);
-            }
+        if let Some(pid_file) = &config.pid_file
+            && let Err(err) = write_pid(pid_file)
+        {
+            eprintln!(
+                "==> Error starting agent: could not write pid file {}: {err}",
+                pid_file.display()
+            );
+            return ExitCode::from(1);
         }
         println!("==> Starting Consul agent...");
         logging::init(level, config.log_json);
@@ -83,8 +89,14 @@ fn print_banner(config: &RuntimeConfig, agent: &Agent) {
         ("Version", format!("'{CONSUL_VERSION}'")),
         ("Node ID", format!("'{}'", node.id)),
         ("Node name", format!("'{}'", node.name)),
-        ("Datacenter", format!("'{}' (Segment: '<all>')", node.datacenter)),
-        ("Server", format!("{} (Bootstrap: {})", config.server, config.bootstrap)),
+        (
+            "Datacenter",
+            format!("'{}' (Segment: '<all>')", node.datacenter),
+        ),
+        (
+            "Server",
+            format!("{} (Bootstrap: {})", config.server, config.bootstrap),
+        ),
         (
             "Client Addr",
             format!(
@@ -120,7 +132,10 @@ fn print_banner(config: &RuntimeConfig, agent: &Agent) {
 async fn wait_for_signal() {
     use tokio::signal::unix::SignalKind;
     use tokio::signal::unix::signal;
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         // Without signal handlers the agent still stops through agent/leave.
         std::future::pending::<()>().await;
         return;

@@ -134,7 +134,14 @@ pub struct HealthCheck {
     /// `ttl`, `http`, `tcp`, `grpc`, `script`, `alias`, `serf`, or `""` for a bare catalog check.
     #[serde(rename = "Type")]
     pub check_type: String,
-    /// Consul's `HealthCheckDefinition` object (HTTP, TCP, Interval, Timeout, …).
+    /// How often an agent runs the check (Go duration string, `""` for TTL and catalog checks).
+    #[serde(rename = "Interval", default)]
+    pub interval: String,
+    /// The check's timeout (Go duration string, `""` when not set).
+    #[serde(rename = "Timeout", default)]
+    pub timeout: String,
+    /// Consul's `HealthCheckDefinition` object (HTTP, TCP, Interval, Timeout, …), set by
+    /// catalog registrations of externally managed checks; `{}` for checks an agent runs.
     #[serde(rename = "Definition")]
     pub definition: serde_json::Value,
     #[serde(rename = "CreateIndex")]

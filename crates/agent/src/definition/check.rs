@@ -8,6 +8,7 @@ use std::time::Duration;
 use legate_state::model::HealthCheck;
 use legate_state::model::Service;
 use legate_state::model::health;
+use legate_types::go_duration;
 use serde_json::Map;
 use serde_json::Value;
 
@@ -244,7 +245,10 @@ impl CheckDefinition {
             service_name: service.map(|s| s.service.clone()).unwrap_or_default(),
             service_tags: service.map(|s| s.tags.clone()).unwrap_or_default(),
             check_type: self.check_type().to_string(),
-            definition: self.definition_json(),
+            interval: self.interval.map(go_duration::format).unwrap_or_default(),
+            timeout: self.timeout.map(go_duration::format).unwrap_or_default(),
+            // Consul keeps the definition of agent-run checks in the agent, not the catalog.
+            definition: Value::Object(Map::new()),
             create_index: 0,
             modify_index: 0,
         }
@@ -717,8 +721,11 @@ mod tests {
         assert_eq!(hc.service_name, "web");
         assert_eq!(hc.service_tags, vec!["t".to_string()]);
         assert_eq!(hc.check_type, "http");
+        assert_eq!((hc.interval.as_str(), hc.timeout.as_str()), ("10s", "1s"));
+        // The catalog record of an agent-run check carries no definition, as in Consul.
+        assert_eq!(hc.definition, json!({}));
         assert_eq!(
-            serde_json::to_string(&hc.definition).unwrap(),
+            serde_json::to_string(&def.definition_json()).unwrap(),
             r#"{"Interval":"10s","Timeout":"1s","HTTP":"http://x/","Header":{"A":["b"]}}"#
         );
     }

@@ -74,3 +74,14 @@ fn with_jitter(wait: Duration) -> Duration {
     let jitter = rand::rng().random_range(0..u64::try_from(max).unwrap_or(u64::MAX));
     wait + Duration::from_millis(jitter)
 }
+
+/// Run a blocking read and answer its result as JSON with the query-metadata headers.
+pub async fn json_reply<T: serde::Serialize>(
+    server: &Server,
+    opts: &QueryOptions,
+    tables: &[Table],
+    read: impl FnMut(&StateView) -> Result<(T, u64), ApiError>,
+) -> Result<axum::response::Response, ApiError> {
+    let (value, meta) = query(server, opts, tables, read).await?;
+    super::reply::json_with_meta(&value, opts.pretty, &meta)
+}

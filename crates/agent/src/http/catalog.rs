@@ -299,7 +299,7 @@ fn meta_matches(node: &Node, wanted: &[(String, String)]) -> bool {
 
 async fn nodes(State(agent): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
-    let (nodes, meta) = blocking::query(agent.server(), &opts, &[Table::Nodes], |view| {
+    blocking::json_reply(agent.server(), &opts, &[Table::Nodes], |view| {
         let nodes: Vec<Node> = if opts.peer.is_some() {
             Vec::new()
         } else {
@@ -310,14 +310,13 @@ async fn nodes(State(agent): State<AppState>, params: Params) -> Result<Response
         };
         Ok((opts.filter(nodes)?, view.table_index(Table::Nodes)))
     })
-    .await?;
-    reply::json_with_meta(&nodes, opts.pretty, &meta)
+    .await
 }
 
 async fn services(State(agent): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
-    let (services, meta) = blocking::query(agent.server(), &opts, &tables, |view| {
+    blocking::json_reply(agent.server(), &opts, &tables, |view| {
         let services = if opts.peer.is_some() {
             BTreeMap::new()
         } else if opts.node_meta.is_empty() {
@@ -327,8 +326,7 @@ async fn services(State(agent): State<AppState>, params: Params) -> Result<Respo
         };
         Ok((services, view.max_index(&tables)))
     })
-    .await?;
-    reply::json_with_meta(&services, opts.pretty, &meta)
+    .await
 }
 
 fn services_on_matching_nodes(
@@ -379,15 +377,14 @@ async fn service(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
-    let (entries, meta) = blocking::query(agent.server(), &opts, &tables, |view| {
+    blocking::json_reply(agent.server(), &opts, &tables, |view| {
         let entries: Vec<Value> = instances(view, &name, &opts)
             .iter()
             .map(|(node, service)| shapes::service_node(node, service))
             .collect();
         Ok((opts.filter(entries)?, view.max_index(&tables)))
     })
-    .await?;
-    reply::json_with_meta(&entries, opts.pretty, &meta)
+    .await
 }
 
 /// Connect-capable instances of `name`: its sidecar proxies (native Connect comes with the mesh).
@@ -413,15 +410,14 @@ async fn connect(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
-    let (entries, meta) = blocking::query(agent.server(), &opts, &tables, |view| {
+    blocking::json_reply(agent.server(), &opts, &tables, |view| {
         let entries: Vec<Value> = proxies_for(view, &name)
             .iter()
             .map(|(node, service)| shapes::service_node(node, service))
             .collect();
         Ok((opts.filter(entries)?, view.max_index(&tables)))
     })
-    .await?;
-    reply::json_with_meta(&entries, opts.pretty, &meta)
+    .await
 }
 
 async fn node(
@@ -431,7 +427,7 @@ async fn node(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
-    let (body, meta) = blocking::query(agent.server(), &opts, &tables, |view| {
+    blocking::json_reply(agent.server(), &opts, &tables, |view| {
         let body = match view.node_services(&name) {
             Some((node, services)) if opts.peer.is_none() => {
                 let services: serde_json::Map<String, Value> = services
@@ -444,8 +440,7 @@ async fn node(
         };
         Ok((body, view.max_index(&tables)))
     })
-    .await?;
-    reply::json_with_meta(&body, opts.pretty, &meta)
+    .await
 }
 
 async fn node_services(
@@ -455,7 +450,7 @@ async fn node_services(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
-    let (body, meta) = blocking::query(agent.server(), &opts, &tables, |view| {
+    blocking::json_reply(agent.server(), &opts, &tables, |view| {
         let body = match view.node_services(&name) {
             Some((node, services)) if opts.peer.is_none() => {
                 let services: Vec<Value> = services.iter().map(shapes::node_service).collect();
@@ -465,8 +460,7 @@ async fn node_services(
         };
         Ok((body, view.max_index(&tables)))
     })
-    .await?;
-    reply::json_with_meta(&body, opts.pretty, &meta)
+    .await
 }
 
 /// Gateway services: none until gateways exist; shaped and blocking like Consul.
@@ -476,9 +470,8 @@ async fn gateway_services(
     params: Params,
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
-    let (entries, meta) = blocking::query(agent.server(), &opts, &[Table::ConfigEntries], |view| {
+    blocking::json_reply(agent.server(), &opts, &[Table::ConfigEntries], |view| {
         Ok((Vec::<Value>::new(), view.table_index(Table::ConfigEntries)))
     })
-    .await?;
-    reply::json_with_meta(&entries, opts.pretty, &meta)
+    .await
 }

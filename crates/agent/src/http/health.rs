@@ -20,7 +20,6 @@ use super::catalog;
 use super::error::ApiError;
 use super::query::Params;
 use super::query::QueryOptions;
-use super::reply;
 use super::shapes;
 
 const HEALTH: &[Table] = &[Table::Nodes, Table::Services, Table::Checks];
@@ -40,7 +39,7 @@ async fn checks_reply(
     opts: &QueryOptions,
     read: impl Fn(&StateView) -> Vec<HealthCheck>,
 ) -> Result<Response, ApiError> {
-    let (checks, meta) = blocking::query(agent.server(), opts, &[Table::Checks], |view| {
+    blocking::json_reply(agent.server(), opts, &[Table::Checks], |view| {
         let checks = if opts.peer.is_some() {
             Vec::new()
         } else {
@@ -51,8 +50,7 @@ async fn checks_reply(
             view.table_index(Table::Checks),
         ))
     })
-    .await?;
-    reply::json_with_meta(&checks, opts.pretty, &meta)
+    .await
 }
 
 async fn node(
@@ -123,12 +121,11 @@ async fn service(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let passing = opts.params.flag("passing");
-    let (entries, meta) = blocking::query(agent.server(), &opts, HEALTH, |view| {
+    blocking::json_reply(agent.server(), &opts, HEALTH, |view| {
         let entries = health_entries(view, catalog::instances(view, &name, &opts), passing);
         Ok((opts.filter(entries)?, view.max_index(HEALTH)))
     })
-    .await?;
-    reply::json_with_meta(&entries, opts.pretty, &meta)
+    .await
 }
 
 async fn connect(
@@ -138,7 +135,7 @@ async fn connect(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let passing = opts.params.flag("passing");
-    let (entries, meta) = blocking::query(agent.server(), &opts, HEALTH, |view| {
+    blocking::json_reply(agent.server(), &opts, HEALTH, |view| {
         let proxies = if opts.peer.is_some() {
             Vec::new()
         } else {
@@ -147,8 +144,7 @@ async fn connect(
         let entries = health_entries(view, proxies, passing);
         Ok((opts.filter(entries)?, view.max_index(HEALTH)))
     })
-    .await?;
-    reply::json_with_meta(&entries, opts.pretty, &meta)
+    .await
 }
 
 /// Ingress gateways for a service: none until gateways exist.
@@ -158,9 +154,8 @@ async fn ingress(
     params: Params,
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
-    let (entries, meta) = blocking::query(agent.server(), &opts, HEALTH, |view| {
+    blocking::json_reply(agent.server(), &opts, HEALTH, |view| {
         Ok((Vec::<Value>::new(), view.max_index(HEALTH)))
     })
-    .await?;
-    reply::json_with_meta(&entries, opts.pretty, &meta)
+    .await
 }

@@ -123,10 +123,8 @@ impl QueryOptions {
     /// Parse and validate the common options. `local_dc` is this agent's datacenter; another
     /// `?dc=` cannot be reached until federation exists.
     pub fn parse(params: Params, local_dc: &str) -> Result<Self, ApiError> {
-        if let Some(dc) = params.non_empty("dc") {
-            if dc != local_dc {
-                return Err(ApiError::NoPathToDatacenter);
-            }
+        if params.non_empty("dc").is_some_and(|dc| dc != local_dc) {
+            return Err(ApiError::NoPathToDatacenter);
         }
         let stale = params.flag("stale");
         let consistent = params.flag("consistent");

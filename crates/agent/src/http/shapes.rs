@@ -60,8 +60,8 @@ pub fn service_node(node: &Node, service: &Service) -> Value {
     v
 }
 
-/// `agent/services` value and `agent/service/:id` body (without `ContentHash`).
-pub fn agent_service(service: &Service, datacenter: &str) -> Value {
+/// `agent/services` value, and with `content_hash` the `agent/service/:id` body.
+pub fn agent_service(service: &Service, datacenter: &str, content_hash: Option<&str>) -> Value {
     let mut obj = serde_json::Map::new();
     if !service.kind.is_empty() {
         obj.insert("Kind".into(), json!(service.kind));
@@ -80,6 +80,9 @@ pub fn agent_service(service: &Service, datacenter: &str) -> Value {
         "EnableTagOverride".into(),
         json!(service.enable_tag_override),
     );
+    if let Some(hash) = content_hash {
+        obj.insert("ContentHash".into(), json!(hash));
+    }
     if let Some(proxy) = &service.proxy {
         obj.insert("Proxy".into(), proxy.clone());
     }
@@ -120,14 +123,6 @@ pub fn node_service(service: &Service) -> Value {
 
 /// A health check as every endpoint returns it.
 pub fn health_check(check: &HealthCheck) -> Value {
-    let definition_str = |key: &str| {
-        check
-            .definition
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
     json!({
         "Node": check.node,
         "CheckID": check.check_id,
@@ -139,8 +134,8 @@ pub fn health_check(check: &HealthCheck) -> Value {
         "ServiceName": check.service_name,
         "ServiceTags": check.service_tags,
         "Type": check.check_type,
-        "Interval": definition_str("Interval"),
-        "Timeout": definition_str("Timeout"),
+        "Interval": check.interval,
+        "Timeout": check.timeout,
         "ExposedPort": 0,
         "Definition": if check.definition.is_object() { check.definition.clone() } else { json!({}) },
         "CreateIndex": check.create_index,

@@ -8,6 +8,7 @@ mod catalog;
 mod config;
 mod coordinate;
 mod event;
+mod golden;
 mod health;
 mod kv;
 mod metrics;

@@ -87,7 +87,7 @@ async fn failed_transaction_changes_nothing() {
 async fn read_only_transaction() {
     let agent = TestAgent::start().await;
     assert_eq!(agent.put("/v1/kv/r", "v").await.0, 200);
-    let ops = json!([{"KV": {"Verb": "get-tree", "Key": ""}}]);
+    let ops = json!([{"KV": {"Verb": "get-tree", "Key": "r"}}]);
     let (status, body) = txn(&agent, &ops).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["KnownLeader"], true);

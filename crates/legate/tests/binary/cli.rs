@@ -38,7 +38,10 @@ fn kv_members_catalog_and_config() {
     let (code, out, _) = agent.cli(&["members"]);
     assert_eq!(code, 0);
     assert!(out.lines().next().unwrap().starts_with("Node"), "{out}");
-    assert!(out.contains("cli-node") && out.contains("alive") && out.contains("server"), "{out}");
+    assert!(
+        out.contains("cli-node") && out.contains("alive") && out.contains("server"),
+        "{out}"
+    );
 
     let (code, out, _) = agent.cli(&["catalog", "services"]);
     assert_eq!((code, out.trim()), (0, "consul"));
@@ -49,7 +52,14 @@ fn kv_members_catalog_and_config() {
         Some("Kind = \"service-defaults\"\nName = \"web\"\nProtocol = \"http\"\n"),
     );
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, _) = agent.cli(&["config", "read", "-kind", "service-defaults", "-name", "web"]);
+    let (code, out, _) = agent.cli(&[
+        "config",
+        "read",
+        "-kind",
+        "service-defaults",
+        "-name",
+        "web",
+    ]);
     assert_eq!(code, 0);
     let entry: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(entry["Protocol"], "http");

@@ -29,7 +29,11 @@ fn unknown_key_stops_startup() {
 fn bad_values_stop_startup() {
     let dir = tempfile::tempdir().unwrap();
     for (name, body, needle) in [
-        ("dur.json", r#"{"autopilot":{"server_stabilization_time":"ten seconds"}}"#, "server_stabilization_time"),
+        (
+            "dur.json",
+            r#"{"autopilot":{"server_stabilization_time":"ten seconds"}}"#,
+            "server_stabilization_time",
+        ),
         ("port.json", r#"{"ports":{"http":"eighty"}}"#, "http"),
     ] {
         let file = dir.path().join(name);
@@ -58,7 +62,13 @@ fn hcl_services_are_registered_at_start() {
         ));
     }
     std::fs::write(&file, hcl).unwrap();
-    let agent = AgentProcess::start(&["-dev", "-config-file", file.to_str().unwrap(), "-datacenter", "dc1"]);
+    let agent = AgentProcess::start(&[
+        "-dev",
+        "-config-file",
+        file.to_str().unwrap(),
+        "-datacenter",
+        "dc1",
+    ]);
     let client = http();
     eventually("three config services", || {
         client

@@ -37,7 +37,10 @@ fn dev_agent_starts_leads_and_stops_on_sigterm() {
 #[test]
 fn leave_endpoint_stops_the_agent() {
     let mut agent = AgentProcess::start(&["-dev"]);
-    let response = http().put(agent.url("/v1/agent/leave")).send().expect("leave");
+    let response = http()
+        .put(agent.url("/v1/agent/leave"))
+        .send()
+        .expect("leave");
     assert_eq!(response.status(), 200);
     assert!(agent.wait_exit());
 }

@@ -12,23 +12,23 @@ use std::time::Duration;
 use std::time::Instant;
 
 /// Longest a test waits for a process or a condition.
-pub const PATIENCE: Duration = Duration::from_secs(15);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(15);
 
 /// Path of the binary under test.
-pub fn binary() -> &'static str {
+pub(crate) fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_legate")
 }
 
 /// A running agent process.
-pub struct AgentProcess {
-    pub child: Child,
-    pub http_addr: String,
-    pub lines: mpsc::Receiver<String>,
+pub(crate) struct AgentProcess {
+    pub(crate) child: Child,
+    pub(crate) http_addr: String,
+    pub(crate) lines: mpsc::Receiver<String>,
 }
 
 impl AgentProcess {
     /// Start `legate agent <args>` on a free HTTP port and wait for its HTTP listener.
-    pub fn start(args: &[&str]) -> AgentProcess {
+    pub(crate) fn start(args: &[&str]) -> AgentProcess {
         let port = free_port().to_string();
         let mut child = Command::new(binary())
             .arg("agent")
@@ -60,12 +60,17 @@ impl AgentProcess {
                 Ok(line) => {
                     if let Some(rest) = line.split("Started HTTP server: address=").nth(1) {
                         let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                        return AgentProcess { child, http_addr: addr, lines };
+                        return AgentProcess {
+                            child,
+                            http_addr: addr,
+                            lines,
+                        };
                     }
                     seen.push(line);
                 }
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("agent did not start; output:\n{}", seen.join("\n"));
                 }
             }
@@ -73,12 +78,12 @@ impl AgentProcess {
     }
 
     /// Absolute URL of an API path.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.http_addr, path)
     }
 
     /// Wait until a log line contains `needle`.
-    pub fn wait_for_line(&self, needle: &str) {
+    pub(crate) fn wait_for_line(&self, needle: &str) {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -91,7 +96,7 @@ impl AgentProcess {
     }
 
     /// Wait until the process exits by itself; returns whether it exited successfully.
-    pub fn wait_exit(&mut self) -> bool {
+    pub(crate) fn wait_exit(&mut self) -> bool {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -104,7 +109,7 @@ impl AgentProcess {
     }
 
     /// Send a signal to the process.
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill")
             .args(["-s", signal, &self.child.id().to_string()])
             .status()
@@ -113,19 +118,23 @@ impl AgentProcess {
     }
 
     /// Run a CLI command against this agent; returns (exit code, stdout, stderr).
-    pub fn cli(&self, args: &[&str]) -> (i32, String, String) {
+    pub(crate) fn cli(&self, args: &[&str]) -> (i32, String, String) {
         cli_with_stdin(&self.http_addr, args, None)
     }
 }
 
 /// A loopback port that was free a moment ago (port 0 means "disabled" to Consul).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
 }
 
 /// Run `legate <args>` with `-http-addr` given by environment, optionally feeding stdin.
-pub fn cli_with_stdin(http_addr: &str, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+pub(crate) fn cli_with_stdin(
+    http_addr: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (i32, String, String) {
     use std::io::Write;
     let mut child = Command::new(binary())
         .args(args)
@@ -136,7 +145,12 @@ pub fn cli_with_stdin(http_addr: &str, args: &[&str], stdin: Option<&str>) -> (i
         .spawn()
         .expect("spawn cli");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
     } else {
         drop(child.stdin.take());
     }
@@ -157,7 +171,7 @@ impl Drop for AgentProcess {
 
 /// Poll `condition` until it holds (the agent is another process: there is no event to wait
 /// on); panics after [`PATIENCE`].
-pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + PATIENCE;
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -166,7 +180,7 @@ pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 }
 
 /// Blocking HTTP client for tests.
-pub fn http() -> reqwest::blocking::Client {
+pub(crate) fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

@@ -20,9 +20,10 @@ const MEMBER_ALIVE: u8 = 1;
 pub(crate) fn member(agent: &Agent) -> Value {
     let config = agent.config();
     let node = agent.node();
-    let mut tags = serde_json::Map::new();
+    // Go renders member tags as a map: keys sorted.
+    let mut tags = std::collections::BTreeMap::new();
     let mut tag = |k: &str, v: String| {
-        tags.insert(k.to_string(), Value::String(v));
+        tags.insert(k.to_string(), v);
     };
     tag("build", format!("{CONSUL_VERSION}:"));
     tag("dc", node.datacenter.clone());
@@ -37,7 +38,9 @@ pub(crate) fn member(agent: &Agent) -> Value {
         tag("role", "consul".into());
         tag("port", config.ports.server.unwrap_or(8300).to_string());
         tag("raft_vsn", "3".into());
-        tag("expect", config.bootstrap_expect.to_string());
+        if config.bootstrap_expect > 0 {
+            tag("expect", config.bootstrap_expect.to_string());
+        }
         tag("acls", if config.acl.enabled { "1" } else { "0" }.into());
         if config.bootstrap {
             tag("bootstrap", "1".into());

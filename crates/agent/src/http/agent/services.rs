@@ -36,7 +36,7 @@ pub(super) async fn list(
         .snapshot()
         .services
         .values()
-        .map(|s| (s.id.clone(), shapes::agent_service(s, &dc)))
+        .map(|s| (s.id.clone(), shapes::agent_service(s, &dc, None)))
         .collect();
     reply::json(&opts.filter_map(services)?, opts.pretty)
 }
@@ -51,10 +51,8 @@ pub(super) async fn get_one(
         .local()
         .service(&id)
         .ok_or_else(|| ApiError::NotFound(format!("unknown service ID: {id}")))?;
-    let mut value = shapes::agent_service(&service, &agent.node().datacenter);
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("ContentHash".into(), json!(content_hash(&service)));
-    }
+    let hash = content_hash(&service);
+    let value = shapes::agent_service(&service, &agent.node().datacenter, Some(&hash));
     reply::json(&value, opts.pretty)
 }
 
@@ -124,7 +122,7 @@ fn service_health(agent: &AppState, service: &Service) -> (&'static str, Value) 
     let status = aggregate(&checks);
     let value = json!({
         "AggregatedStatus": status,
-        "Service": shapes::agent_service(service, &agent.node().datacenter),
+        "Service": shapes::agent_service(service, &agent.node().datacenter, None),
         "Checks": shapes::health_checks(&checks),
     });
     (status, value)
