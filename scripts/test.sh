@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the one-crypto-provider rule, and every test.
+# The whole test suite: formatting, lints, the one-crypto-provider rule, every Rust test, and
+# the third-party-client compatibility suite (py-consul, installed into a venv by its script).
 # This is the command the README gives and the one CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --no-fail-fast
 fi
+
+echo "==> compatibility suite: py-consul (PyPI) against a real agent"
+tests/compat/run.sh

@@ -41,12 +41,3 @@ def b64(text: str) -> str:
 
 
 # Known deviations of Legate from Consul, shared by the tests they block. Each is a strict
-# xfail: when the server side is fixed the test XPASSes, the run fails, and the mark goes.
-CATALOG_REGISTER_CASE_SENSITIVE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PUT /v1/catalog/register and /v1/catalog/deregister decode body keys case-sensitively: "
-        "py-consul sends lowercase node/address/service/check (deregister: node/serviceid/checkid), "
-        "which Consul (Go encoding/json) accepts; Legate answers 400 'Must provide node'"
-    ),
-)

@@ -90,14 +90,6 @@ def test_ttl_check_pass_warn_fail_and_notes(c):
     assert "mem-1" not in c.agent.checks()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PUT /v1/agent/check/pass/<unknown> answers 404 (py-consul returns False); Consul answers "
-        "500 'CheckID \"<id>\" does not have associated TTL', which py-consul raises and which "
-        "clients such as spring-cloud-consul match on to re-register"
-    ),
-)
 def test_ttl_update_of_unknown_check_is_an_error(c):
     with pytest.raises(ConsulException) as err:
         c.agent.check.ttl_pass("no-such-check")
@@ -272,13 +264,6 @@ def test_tcp_check_against_the_agent_port_turns_passing(c, agent):
         c.agent.check.deregister("tcp-1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "GET /v1/agent/members?wan=1 names the server 'compat'; Consul's WAN pool names servers "
-        "'<node>.<dc>' ('compat.dc1', as Legate's own /v1/coordinate/datacenters already does)"
-    ),
-)
 def test_members_wan_lists_this_server_with_dc_suffix(c, agent):
     assert [m["Name"] for m in c.agent.members(wan=True)] == [f"{agent.node}.dc1"]
 
@@ -287,15 +272,6 @@ def test_reload(c):
     assert c.agent.reload() is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "agent service registration puts the service into local state (waking anti-entropy) before "
-        "its checks, so the catalog briefly holds the service with no checks and "
-        "/v1/health/service?passing reports it healthy although its TTL check is critical; Consul "
-        "adds service and checks to local state together and syncs them in one register"
-    ),
-)
 def test_service_with_critical_check_is_never_seen_passing(c, agent):
     # The gap is a race, so watch many registrations: a blocking query parked before each
     # one wakes on the first catalog write for it and shows what a watcher would see.

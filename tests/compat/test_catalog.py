@@ -3,7 +3,6 @@ and a check, and the nodes, services, service (with tag) and node reads."""
 
 import pytest
 
-from compat_support import CATALOG_REGISTER_CASE_SENSITIVE
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +21,6 @@ def test_datacenters(c):
     assert c.catalog.datacenters() == ["dc1"]
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_nodes_lists_agent_and_external_node(c, agent, ext_node):
     index, nodes = c.catalog.nodes()
     assert int(index) > 0
@@ -33,13 +31,11 @@ def test_nodes_lists_agent_and_external_node(c, agent, ext_node):
     assert "ID" in ext and "TaggedAddresses" in ext and "Meta" in ext
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_services_is_exactly_consul_and_the_registered_one(c, ext_node):
     _, services = c.catalog.services()
     assert services == {"consul": [], "db": ["primary"]}
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_service_returns_the_instance(c, ext_node):
     _, instances = c.catalog.service("db")
     assert len(instances) == 1
@@ -53,7 +49,6 @@ def test_service_returns_the_instance(c, ext_node):
     assert inst["ServiceAddress"] == ""
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_service_with_tag(c, ext_node):
     _, tagged = c.catalog.service("db", tag="primary")
     assert [i["ServiceID"] for i in tagged] == ["db1"]
@@ -67,7 +62,6 @@ def test_unknown_service_is_an_empty_list(c):
     assert int(index) > 0
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_node_returns_node_and_its_services(c, ext_node):
     _, node = c.catalog.node(ext_node)
     assert node["Node"]["Node"] == ext_node
@@ -88,7 +82,6 @@ def test_consul_service_is_on_the_agent_node(c, agent):
     assert instances[0]["ServicePort"] == 8300
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_deregister_service_then_node(c):
     assert c.catalog.register(
         "ext2", "10.9.9.9", service={"Service": "tmp", "ID": "tmp1", "Port": 1}
@@ -105,7 +98,6 @@ def test_deregister_service_then_node(c):
     assert "ext2" not in [n["Node"] for n in c.catalog.nodes()[1]]
 
 
-@CATALOG_REGISTER_CASE_SENSITIVE
 def test_register_updates_existing_service(c):
     assert c.catalog.register("ext3", "10.3.3.3", service={"Service": "w", "ID": "w1", "Port": 1})
     try:

@@ -73,14 +73,6 @@ def test_unknown_kind_is_a_bad_request(c):
         c.config.set("no-such-kind", "x", {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "PUT /v1/config accepts a service-router for a service whose protocol is tcp (the "
-        "default); Consul validates the discovery chain on write and refuses it (500: protocol "
-        "\"tcp\" does not permit advanced routing or splitting behavior)"
-    ),
-)
 def test_service_router_needs_an_l7_protocol(c):
     # Consul rejects a router for a service whose protocol (default tcp) cannot route L7.
     route = {"Routes": [{"Match": {"HTTP": {"PathPrefix": "/admin"}}, "Destination": {"Service": "admin"}}]}

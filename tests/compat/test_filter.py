@@ -47,14 +47,6 @@ def test_catalog_service_filter(c, world):
     assert sorted(i["ServiceID"] for i in inst) == ["web-b", "web-c"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "GET /v1/catalog/services ignores filter=: Consul (>= 1.14) evaluates it per service "
-        "instance (ServiceName, ServiceTags, ...) and returns only matching services; Legate "
-        "returns every service"
-    ),
-)
 def test_catalog_services_filter(c, world):
     _, services = c.catalog.services(filter_expr='ServiceName == "web"')
     assert services == {"web": ["canary", "v1", "v2"]}

@@ -39,13 +39,6 @@ def test_autopilot_health_single_healthy_server(c, agent):
     assert server["SerfStatus"] == "alive"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "GET /v1/operator/usage is not implemented: Legate answers 404 'page not found', "
-        "Consul returns {Usage: {dc1: {Services, ServiceInstances, ...}}, Index}"
-    ),
-)
 def test_usage_counts_services(c):
     assert c.agent.service.register("usage-svc", service_id="usage-1", port=1)
     try:

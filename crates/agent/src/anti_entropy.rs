@@ -207,20 +207,22 @@ mod tests {
             port: 80,
             ..Service::default()
         };
-        local.add_service(web.clone());
-        local.add_check(
-            HealthCheck {
-                node: "n1".into(),
-                check_id: "service:web".into(),
-                name: "Service 'web' check".into(),
-                status: health::CRITICAL.into(),
-                service_id: "web".into(),
-                service_name: "web".into(),
-                service_tags: vec!["v1".into()],
-                check_type: "ttl".into(),
-                ..HealthCheck::default()
-            },
-            None,
+        local.add_service(
+            web.clone(),
+            vec![(
+                HealthCheck {
+                    node: "n1".into(),
+                    check_id: "service:web".into(),
+                    name: "Service 'web' check".into(),
+                    status: health::CRITICAL.into(),
+                    service_id: "web".into(),
+                    service_name: "web".into(),
+                    service_tags: vec!["v1".into()],
+                    check_type: "ttl".into(),
+                    ..HealthCheck::default()
+                },
+                None,
+            )],
         );
         let first = plan(&node(), &local.snapshot(), &store.view());
         assert!(!first.is_empty());

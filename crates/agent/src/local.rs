@@ -68,9 +68,23 @@ impl LocalState {
         self.changed.notify_one();
     }
 
-    /// Add or replace a service.
-    pub fn add_service(&self, service: Service) {
-        self.lock().services.insert(service.id.clone(), service);
+    /// Add or replace a service together with its checks, in one step, so anti-entropy never
+    /// sees the service without its checks.
+    pub fn add_service(&self, service: Service, checks: Vec<(HealthCheck, Option<Duration>)>) {
+        let mut inner = self.lock();
+        inner.services.insert(service.id.clone(), service);
+        for (check, deregister_critical_after) in checks {
+            let critical_since = (check.status == health::CRITICAL).then(Instant::now);
+            inner.checks.insert(
+                check.check_id.clone(),
+                LocalCheck {
+                    check,
+                    deregister_critical_after,
+                    critical_since,
+                },
+            );
+        }
+        drop(inner);
         self.notify();
     }
 
@@ -181,12 +195,14 @@ mod tests {
     #[test]
     fn removing_a_service_removes_its_checks() {
         let local = LocalState::new();
-        local.add_service(Service {
-            id: "web".into(),
-            service: "web".into(),
-            ..Service::default()
-        });
-        local.add_check(check("service:web", "web", health::CRITICAL), None);
+        local.add_service(
+            Service {
+                id: "web".into(),
+                service: "web".into(),
+                ..Service::default()
+            },
+            vec![(check("service:web", "web", health::CRITICAL), None)],
+        );
         local.add_check(check("node-check", "", health::PASSING), None);
         assert_eq!(
             local.remove_service("web"),

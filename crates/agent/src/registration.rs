@@ -54,15 +54,12 @@ pub fn register_service(
             agent.local().remove_check(&id);
         }
     }
-    agent.local().add_service(service.clone());
+    let mut records = Vec::with_capacity(checks.len());
     for check in &checks {
-        start_check(
-            agent,
-            check,
-            source,
-            check.to_health_check(&node, Some(&service)),
-        )?;
+        let record = check.to_health_check(&node, Some(&service));
+        records.push(start_check(agent, check, source, record)?);
     }
+    agent.local().add_service(service, records);
     Ok(())
 }
 
@@ -106,15 +103,18 @@ pub fn register_check(
         )
     };
     let check = definition.to_health_check(&agent.node().name, service.as_ref());
-    start_check(agent, definition, source, check)
+    let (check, deregister_after) = start_check(agent, definition, source, check)?;
+    agent.local().add_check(check, deregister_after);
+    Ok(())
 }
 
+/// Start the runner of a check and return the record local state should hold for it.
 fn start_check(
     agent: &Agent,
     definition: &CheckDefinition,
     source: CheckSource,
     mut check: HealthCheck,
-) -> Result<(), ApiError> {
+) -> Result<(HealthCheck, Option<std::time::Duration>), ApiError> {
     // Re-registering a check keeps its last result until the runner reports again.
     if let Some(existing) = agent.local().check(&definition.id)
         && existing.check_type == check.check_type
@@ -127,10 +127,7 @@ fn start_check(
         .runners()
         .start(definition, source)
         .map_err(|err| ApiError::BadRequest(err.to_string()))?;
-    agent
-        .local()
-        .add_check(check, definition.deregister_critical_service_after);
-    Ok(())
+    Ok((check, definition.deregister_critical_service_after))
 }
 
 /// Deregister a service and its checks.

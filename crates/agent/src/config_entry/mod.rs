@@ -5,6 +5,7 @@
 //! need other state (e.g. never exporting the `consul` service to a peer) belong to their
 //! features. One file per kind; [`schema`] is the shared decoding engine.
 
+pub mod chain;
 mod common;
 mod exported_services;
 mod mesh;

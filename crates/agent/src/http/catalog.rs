@@ -35,6 +35,54 @@ use super::query::QueryOptions;
 use super::reply;
 use super::shapes;
 
+/// Field names of catalog register/deregister bodies, for Consul's case-insensitive decoding.
+const REGISTER_FIELDS: &[&str] = &[
+    "ID",
+    "Node",
+    "Address",
+    "Datacenter",
+    "TaggedAddresses",
+    "NodeMeta",
+    "Service",
+    "Check",
+    "Checks",
+    "SkipNodeUpdate",
+    "Kind",
+    "Tags",
+    "Meta",
+    "Port",
+    "Weights",
+    "Passing",
+    "Warning",
+    "EnableTagOverride",
+    "Proxy",
+    "Connect",
+    "CheckID",
+    "Name",
+    "Status",
+    "Notes",
+    "Output",
+    "ServiceID",
+    "Type",
+    "Definition",
+];
+/// Fields whose values are user data, never renamed.
+const OPAQUE_FIELDS: &[&str] = &[
+    "TaggedAddresses",
+    "NodeMeta",
+    "Meta",
+    "Proxy",
+    "Connect",
+    "Definition",
+];
+
+/// Decode a catalog body with Consul's lenient key matching.
+fn decode_lenient<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let mut value: Value = body::decode(body)?;
+    body::canonicalize_keys(&mut value, REGISTER_FIELDS, OPAQUE_FIELDS);
+    serde_json::from_value(value).map_err(ApiError::decode)
+}
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/catalog/register", put(register))
@@ -173,7 +221,7 @@ async fn register(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
-    let body: RegisterBody = body::decode(&body)?;
+    let body: RegisterBody = decode_lenient(&body)?;
     if body.node.is_empty() {
         return Err(ApiError::BadRequest("Must provide node".into()));
     }
@@ -262,7 +310,7 @@ async fn deregister(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
-    let body: DeregisterBody = body::decode(&body)?;
+    let body: DeregisterBody = decode_lenient(&body)?;
     if body.node.is_empty() {
         return Err(ApiError::BadRequest("Must provide node".into()));
     }
@@ -319,38 +367,46 @@ async fn services(State(agent): State<AppState>, params: Params) -> Result<Respo
     blocking::json_reply(agent.server(), &opts, &tables, |view| {
         let services = if opts.peer.is_some() {
             BTreeMap::new()
-        } else if opts.node_meta.is_empty() {
+        } else if opts.node_meta.is_empty() && opts.filter.is_none() {
             view.services()
         } else {
-            services_on_matching_nodes(view, &opts)
+            services_on_matching_nodes(view, &opts)?
         };
         Ok((services, view.max_index(&tables)))
     })
     .await
 }
 
+/// Service names and tags from the instances on nodes matching `?node-meta=` whose
+/// ServiceNode form matches `?filter=` (Consul filters instances, then groups them).
 fn services_on_matching_nodes(
     view: &StateView,
     opts: &QueryOptions,
-) -> BTreeMap<String, Vec<String>> {
+) -> Result<BTreeMap<String, Vec<String>>, ApiError> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for node in view
-        .nodes()
-        .into_iter()
-        .filter(|n| meta_matches(n, &opts.node_meta))
-    {
-        for service in view
+    let nodes = view.nodes();
+    for node in nodes.iter().filter(|n| meta_matches(n, &opts.node_meta)) {
+        let services = view
             .node_services(&node.node)
             .map(|(_, s)| s)
-            .unwrap_or_default()
-        {
+            .unwrap_or_default();
+        for service in services {
+            if let Some(filter) = &opts.filter {
+                let shaped = shapes::service_node(node, &service);
+                let keep = filter
+                    .matches(&shaped)
+                    .map_err(|err| ApiError::BadRequest(err.consul_message()))?;
+                if !keep {
+                    continue;
+                }
+            }
             let tags = out.entry(service.service.clone()).or_default();
             tags.extend(service.tags);
             tags.sort();
             tags.dedup();
         }
     }
-    out
+    Ok(out)
 }
 
 /// Instances of `name` carrying every tag in `?tag=`, on nodes matching `?node-meta=`.

@@ -85,6 +85,8 @@ async fn apply(
         // request, not the server, is at fault (see the lead's brief).
         other => ApiError::BadRequest(other.to_string()),
     })?;
+    config_entry::chain::check_protocol(&entry.kind, &entry.name, &agent.server().store().view())
+        .map_err(|err| ApiError::BadRequest(err.to_string()))?;
     let cas = cas(&params)?;
     let command = Command::ConfigSet {
         entry: ConfigEntry {

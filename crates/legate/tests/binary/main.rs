@@ -6,4 +6,5 @@ mod process;
 mod cli;
 mod config_files;
 mod durability;
+mod launch_styles;
 mod lifecycle;

@@ -67,7 +67,8 @@ fn ttl(
     agent
         .runners()
         .ttl_update(id, status, output)
-        .map_err(|err| ApiError::NotFound(err.to_string()))?;
+        // Consul answers 500 with this text, and clients match on it to re-register.
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
     agent.local().update_check(id, status, output);
     Ok(reply::empty())
 }

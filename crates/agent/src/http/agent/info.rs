@@ -16,8 +16,9 @@ use crate::http::reply;
 /// Serf member status code of a live member.
 const MEMBER_ALIVE: u8 = 1;
 
-/// This agent as a gossip member (the only member until the gossip layer exists).
-pub(crate) fn member(agent: &Agent) -> Value {
+/// This agent as a gossip member (the only member until the gossip layer exists). In the WAN
+/// pool a server is named `<node>.<datacenter>` and listens on the serf WAN port.
+pub(crate) fn member(agent: &Agent, wan: bool) -> Value {
     let config = agent.config();
     let node = agent.node();
     // Go renders member tags as a map: keys sorted.
@@ -57,10 +58,18 @@ pub(crate) fn member(agent: &Agent) -> Value {
     if let Some(port) = config.ports.grpc {
         tag("grpc_port", port.to_string());
     }
+    let (name, port) = if wan {
+        (
+            format!("{}.{}", node.name, node.datacenter),
+            config.ports.serf_wan.unwrap_or(8302),
+        )
+    } else {
+        (node.name.clone(), config.ports.serf_lan.unwrap_or(8301))
+    };
     json!({
-        "Name": node.name,
+        "Name": name,
         "Addr": node.address,
-        "Port": config.ports.serf_lan.unwrap_or(8301),
+        "Port": port,
         "Tags": tags,
         "Status": MEMBER_ALIVE,
         "ProtocolMin": 1,
@@ -114,7 +123,7 @@ pub(super) async fn self_(
             "VersionPrerelease": PRERELEASE,
         },
         "Coord": {"Vec": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "Error": 1.5, "Adjustment": 0.0, "Height": 1.0e-5},
-        "Member": member(&agent),
+        "Member": member(&agent, false),
         "Stats": {
             "agent": {
                 "check_monitors": "0",
@@ -150,7 +159,14 @@ pub(super) async fn members(
     params: Params,
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
-    reply::json(&[member(&agent)], opts.pretty)
+    let wan = opts.params.flag("wan");
+    // Only servers join the WAN pool.
+    let members: Vec<Value> = if wan && !agent.config().server {
+        Vec::new()
+    } else {
+        vec![member(&agent, wan)]
+    };
+    reply::json(&members, opts.pretty)
 }
 
 pub(super) async fn version(
