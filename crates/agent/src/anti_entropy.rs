@@ -139,7 +139,9 @@ pub fn plan(node: &Node, local: &LocalSnapshot, catalog: &StateView) -> Vec<Comm
 /// Keep the catalog in sync with local state until the agent shuts down.
 pub async fn run(agent: Arc<Agent>) {
     let shutdown = agent.shutdown_token();
+    let mut changes = agent.local().subscribe();
     loop {
+        changes.borrow_and_update();
         let synced = sync_once(&agent).await;
         let wait = if synced {
             FULL_SYNC_INTERVAL
@@ -148,7 +150,7 @@ pub async fn run(agent: Arc<Agent>) {
         };
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = agent.local().changed() => {}
+            changed = changes.changed() => if changed.is_err() { return },
             () = tokio::time::sleep(wait) => {}
         }
     }

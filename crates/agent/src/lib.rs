@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod alias;
 pub mod anti_entropy;
 pub mod checks;
 pub mod clock;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use legate_state::model::HealthCheck;
 use legate_state::model::Service;
 use legate_state::model::health;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 /// A check held by the agent, with what the reaper needs to know.
 #[derive(Clone, Debug)]
@@ -33,12 +33,21 @@ pub struct LocalSnapshot {
     pub checks: BTreeMap<String, LocalCheck>,
 }
 
-/// The agent's services and checks, shared by the API handlers, the check runners and
-/// anti-entropy.
-#[derive(Default)]
+/// The agent's services and checks, shared by the API handlers, the check runners,
+/// anti-entropy and alias checks.
 pub struct LocalState {
     inner: Mutex<LocalSnapshot>,
-    changed: Notify,
+    /// A version number that moves with every change, for any number of watchers.
+    version: watch::Sender<u64>,
+}
+
+impl Default for LocalState {
+    fn default() -> Self {
+        LocalState {
+            inner: Mutex::new(LocalSnapshot::default()),
+            version: watch::channel(0).0,
+        }
+    }
 }
 
 impl LocalState {
@@ -59,13 +68,13 @@ impl LocalState {
         self.lock().clone()
     }
 
-    /// Wait until something changes.
-    pub async fn changed(&self) {
-        self.changed.notified().await;
+    /// A receiver that sees every change after it was created (`changed().await`).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
     }
 
     fn notify(&self) {
-        self.changed.notify_one();
+        self.version.send_modify(|v| *v += 1);
     }
 
     /// Add or replace a service together with its checks, in one step, so anti-entropy never

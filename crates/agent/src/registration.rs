@@ -14,6 +14,7 @@ use legate_state::model::health;
 use crate::agent::Agent;
 use crate::checks::CheckSource;
 use crate::definition::CheckDefinition;
+use crate::definition::CheckKind;
 use crate::definition::ServiceDefinition;
 use crate::http::error::ApiError;
 
@@ -28,7 +29,7 @@ const REAP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Register a service and its checks.
 pub fn register_service(
-    agent: &Agent,
+    agent: &Arc<Agent>,
     definition: &ServiceDefinition,
     source: CheckSource,
     replace_existing_checks: bool,
@@ -83,7 +84,7 @@ fn add_default_tagged_addresses(service: &mut legate_state::model::Service) {
 
 /// Register a node or service check.
 pub fn register_check(
-    agent: &Agent,
+    agent: &Arc<Agent>,
     definition: &CheckDefinition,
     source: CheckSource,
 ) -> Result<(), ApiError> {
@@ -110,7 +111,7 @@ pub fn register_check(
 
 /// Start the runner of a check and return the record local state should hold for it.
 fn start_check(
-    agent: &Agent,
+    agent: &Arc<Agent>,
     definition: &CheckDefinition,
     source: CheckSource,
     mut check: HealthCheck,
@@ -127,6 +128,13 @@ fn start_check(
         .runners()
         .start(definition, source)
         .map_err(|err| ApiError::BadRequest(err.to_string()))?;
+    if let CheckKind::Alias { node, service_id } = &definition.kind {
+        let target = crate::alias::AliasTarget {
+            node: node.clone(),
+            service_id: service_id.clone(),
+        };
+        crate::alias::start(agent, &definition.id, target);
+    }
     Ok((check, definition.deregister_critical_service_after))
 }
 
@@ -229,7 +237,7 @@ fn maintenance_check(
 }
 
 /// Register the services and checks of the config files.
-pub fn load_config_definitions(agent: &Agent, config: &RuntimeConfig) -> Result<(), ApiError> {
+pub fn load_config_definitions(agent: &Arc<Agent>, config: &RuntimeConfig) -> Result<(), ApiError> {
     for value in &config.services {
         let definition = ServiceDefinition::from_value(value)
             .map_err(|err| ApiError::BadRequest(err.to_string()))?;
@@ -246,7 +254,7 @@ pub fn load_config_definitions(agent: &Agent, config: &RuntimeConfig) -> Result<
 /// Re-read config services and checks after `agent/reload`: drop the ones the old config
 /// declared, register the new ones.
 pub fn reload_config_definitions(
-    agent: &Agent,
+    agent: &Arc<Agent>,
     old: &RuntimeConfig,
     new: &RuntimeConfig,
 ) -> Result<(), ApiError> {

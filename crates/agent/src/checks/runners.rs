@@ -100,7 +100,7 @@ impl CheckRunners {
     }
 
     /// Starts (or replaces) the runner for `def`. Must be called inside a tokio runtime.
-    /// Alias checks are accepted but not run yet (they report nothing).
+    /// Alias checks are accepted here but driven by the agent (see [`CheckRunners::track`]).
     pub fn start(&self, def: &CheckDefinition, source: CheckSource) -> Result<(), DefinitionError> {
         if matches!(def.kind, CheckKind::Script { .. }) {
             let opts = self.inner.opts;
@@ -155,6 +155,22 @@ impl CheckRunners {
             },
         );
         Ok(())
+    }
+
+    /// Track a check driven from outside this module (alias checks, which watch agent and
+    /// catalog state): replaces any runner with the same ID and returns the token that
+    /// [`CheckRunners::stop`] and [`CheckRunners::stop_all`] cancel.
+    pub fn track(&self, check_id: &str) -> CancellationToken {
+        self.stop(check_id);
+        let token = CancellationToken::new();
+        self.lock().insert(
+            check_id.to_string(),
+            Running {
+                token: token.clone(),
+                ttl: None,
+            },
+        );
+        token
     }
 
     /// Stops the runner for `check_id`, if any. It reports nothing afterwards.

@@ -213,3 +213,45 @@ async fn http_check_follows_its_target() {
         .wait_until(|| async { status_of().await == "critical" })
         .await;
 }
+
+/// An alias check mirrors the health of the service it aliases on this agent.
+#[tokio::test]
+async fn alias_check_follows_the_aliased_service() {
+    let agent = TestAgent::start().await;
+    agent
+        .put(
+            "/v1/agent/service/register",
+            r#"{"Name":"web","Check":{"TTL":"30s"}}"#,
+        )
+        .await;
+    let (status, body) = agent
+        .put(
+            "/v1/agent/check/register",
+            r#"{"Name":"web-alias","AliasService":"web"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let alias_status = || async {
+        let checks = agent.get_json("/v1/agent/checks").await;
+        checks["web-alias"]["Status"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    agent
+        .wait_until(|| async { alias_status().await == "critical" })
+        .await;
+    agent.put("/v1/agent/check/pass/service:web", "").await;
+    agent
+        .wait_until(|| async { alias_status().await == "passing" })
+        .await;
+    agent.put("/v1/agent/service/deregister/web", "").await;
+    agent
+        .wait_until(|| async { alias_status().await == "critical" })
+        .await;
+    let checks = agent.get_json("/v1/agent/checks").await;
+    assert_eq!(
+        checks["web-alias"]["Output"],
+        "Service web could not be found on node test-node"
+    );
+}
