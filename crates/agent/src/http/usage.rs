@@ -48,10 +48,8 @@ fn usage_of(view: &StateView) -> Value {
                 .and_then(|c| c.get("Native"))
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            if native {
-                if let Some(count) = connect.get_mut("connect-native") {
-                    *count += 1;
-                }
+            if native && let Some(count) = connect.get_mut("connect-native") {
+                *count += 1;
             }
             // Consul bills neither its own servers nor mesh infrastructure.
             if service.service != "consul" && service.kind.is_empty() {
