@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod alias;
 pub mod anti_entropy;
+pub mod bootstrap;
 pub mod checks;
 pub mod clock;
 pub mod config_entry;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod leader;
 pub mod local;
 pub mod logging;
+pub mod reconcile;
 pub mod registration;
 pub mod server;
 pub mod sessions;

@@ -1,0 +1,133 @@
+//! `bootstrap_expect`: when to form the Raft group, as a pure decision over the servers gossip
+//! has seen. Every server of the datacenter computes the same sorted voter set, so each may
+//! initialize Raft with it and they agree.
+
+use crate::reconcile::MemberInfo;
+use crate::reconcile::MemberStatus;
+
+/// A server that will be a voter of the new group.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Voter {
+    /// Node ID (the Raft server ID).
+    pub id: String,
+    /// Node name.
+    pub name: String,
+    /// Server RPC address (`ip:port`).
+    pub rpc_addr: String,
+}
+
+/// What to do about bootstrapping now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Fewer than `expect` servers known: wait for more.
+    Wait {
+        /// Servers seen so far.
+        seen: usize,
+    },
+    /// Two servers disagree on `bootstrap_expect`: refuse, as Consul does.
+    Mismatch {
+        /// The conflicting member's name.
+        member: String,
+        /// Its expect value.
+        their_expect: u32,
+    },
+    /// Form the group with exactly these voters.
+    Bootstrap(Vec<Voter>),
+}
+
+/// Decide from the alive servers of `dc` seen in gossip (including this one).
+pub fn decide(dc: &str, expect: u32, members: &[MemberInfo]) -> Decision {
+    let mut voters = Vec::new();
+    for m in members {
+        let is_server = m.tags.get("role").map(String::as_str) == Some("consul");
+        let same_dc = m.tags.get("dc").is_some_and(|d| d == dc);
+        if !is_server || !same_dc || m.status != MemberStatus::Alive {
+            continue;
+        }
+        if let Some(theirs) = m.tags.get("expect").and_then(|e| e.parse::<u32>().ok())
+            && theirs != 0
+            && theirs != expect
+        {
+            return Decision::Mismatch {
+                member: m.name.clone(),
+                their_expect: theirs,
+            };
+        }
+        let (Some(id), Some(port)) = (m.tags.get("id"), m.tags.get("port")) else {
+            continue;
+        };
+        voters.push(Voter {
+            id: id.clone(),
+            name: m.name.clone(),
+            rpc_addr: format!("{}:{port}", m.address),
+        });
+    }
+    voters.sort();
+    voters.dedup();
+    if voters.len() < expect as usize {
+        return Decision::Wait { seen: voters.len() };
+    }
+    voters.truncate(expect as usize);
+    Decision::Bootstrap(voters)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn server(name: &str, expect: u32) -> MemberInfo {
+        let tags: BTreeMap<String, String> = [
+            ("role", "consul".to_string()),
+            ("dc", "dc1".to_string()),
+            ("id", format!("id-{name}")),
+            ("port", "8300".to_string()),
+            ("expect", expect.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        MemberInfo {
+            name: name.into(),
+            address: format!("127.0.0.{}", name.len()),
+            status: MemberStatus::Alive,
+            tags,
+        }
+    }
+
+    #[test]
+    fn waits_then_bootstraps_with_the_same_set_everywhere() {
+        assert_eq!(
+            decide("dc1", 3, &[server("a", 3), server("bb", 3)]),
+            Decision::Wait { seen: 2 }
+        );
+        let one = decide(
+            "dc1",
+            3,
+            &[server("a", 3), server("bb", 3), server("ccc", 3)],
+        );
+        let other = decide(
+            "dc1",
+            3,
+            &[server("ccc", 3), server("a", 3), server("bb", 3)],
+        );
+        assert_eq!(one, other);
+        let Decision::Bootstrap(voters) = one else {
+            panic!("expected bootstrap")
+        };
+        assert_eq!(voters.len(), 3);
+        assert_eq!(voters[0].rpc_addr, "127.0.0.1:8300");
+    }
+
+    #[test]
+    fn mismatched_expect_is_refused_and_clients_ignored() {
+        assert!(matches!(
+            decide("dc1", 3, &[server("a", 3), server("bb", 5)]),
+            Decision::Mismatch { .. }
+        ));
+        let mut client = server("c", 0);
+        client.tags.insert("role".into(), "node".into());
+        assert_eq!(decide("dc1", 1, &[client]), Decision::Wait { seen: 0 });
+    }
+}
