@@ -174,8 +174,9 @@ impl Agent {
         };
         let router = http::router(self.clone());
         let token = self.shutdown.clone();
-        let drained = {
-            let token = token.clone();
+        let drain_token = token.clone();
+        let drained = move || {
+            let token = drain_token.clone();
             async move {
                 token.cancelled().await;
                 tokio::time::sleep(HTTP_DRAIN).await;
@@ -189,11 +190,11 @@ impl Agent {
                 let bound = listener.local_addr().unwrap_or(*socket);
                 write_lock(&self.http_addrs).push(bound);
                 tracing::info!(target: "agent", "Started HTTP server: address={bound} network=tcp");
-                let serve =
-                    axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned());
+                let serve = http::serve::serve(listener, router, token.cancelled_owned());
+                let drained = drained();
                 self.spawn(async move {
                     tokio::select! {
-                        result = serve => log_serve_error(result),
+                        () = serve => {}
                         () = drained => {}
                     }
                 });
@@ -203,11 +204,11 @@ impl Agent {
                 let _ = std::fs::remove_file(path);
                 let listener = tokio::net::UnixListener::bind(path).map_err(bind_error)?;
                 tracing::info!(target: "agent", "Started HTTP server: address={} network=unix", path.display());
-                let serve =
-                    axum::serve(listener, router).with_graceful_shutdown(token.cancelled_owned());
+                let serve = http::serve::serve(listener, router, token.cancelled_owned());
+                let drained = drained();
                 self.spawn(async move {
                     tokio::select! {
-                        result = serve => log_serve_error(result),
+                        () = serve => {}
                         () = drained => {}
                     }
                 });
@@ -340,12 +341,6 @@ fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|p| p.into_inner())
-}
-
-fn log_serve_error(result: std::io::Result<()>) {
-    if let Err(err) = result {
-        tracing::error!(target: "agent", error = %err, "HTTP server failed");
-    }
 }
 
 /// Apply check results to local state as they arrive.

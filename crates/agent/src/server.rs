@@ -10,6 +10,7 @@ use legate_consensus::WriteError;
 use legate_state::Store;
 use legate_state::command::Command;
 use legate_state::command::CommandResult;
+use legate_state::command::Proposal;
 use legate_state::command::decode;
 use legate_state::command::encode;
 use legate_state::snapshot::Snapshot;
@@ -61,9 +62,14 @@ impl Server {
         &self.consensus
     }
 
-    /// Propose `command`, wait until it is committed and applied here, and return its result.
+    /// Propose `command`, stamped with this server's clock, wait until it is committed and
+    /// applied here, and return its result.
     pub async fn write(&self, command: Command) -> Result<CommandResult, ServerError> {
-        let (_index, bytes) = self.consensus.write(encode(&command)).await?;
+        let proposal = Proposal {
+            now_ms: crate::clock::now_unix_ms(),
+            command,
+        };
+        let (_index, bytes) = self.consensus.write(encode(&proposal)).await?;
         decode(&bytes).map_err(|err| ServerError::Internal(format!("bad apply result: {err}")))
     }
 }
@@ -84,8 +90,8 @@ impl StateMachine for StoreMachine {
     fn apply(&self, index: u64, command: &[u8]) -> Vec<u8> {
         // A command that does not decode was written by an incompatible build; applying nothing
         // keeps every server identical, and the proposer sees the rejection.
-        let result = match decode::<Command>(command) {
-            Ok(command) => self.store.apply(index, command),
+        let result = match decode::<Proposal>(command) {
+            Ok(p) => self.store.apply_at(index, p.now_ms, p.command),
             Err(err) => CommandResult::Rejected(format!("undecodable command: {err}")),
         };
         encode(&result)

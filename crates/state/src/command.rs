@@ -59,6 +59,17 @@ pub enum Command {
     Restore(Box<crate::snapshot::Snapshot>),
 }
 
+/// What a Raft log entry carries: a command and the proposer's clock (Unix milliseconds), so
+/// time-dependent effects of any command (lock delays of sessions it invalidates) are
+/// deterministic on every server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// Proposer's Unix milliseconds.
+    pub now_ms: u64,
+    /// The state change.
+    pub command: Command,
+}
+
 /// Body of [`Command::Register`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegisterRequest {

@@ -62,9 +62,16 @@ impl Store {
     /// changed by it get `index` as their index. A rejected command changes nothing but the
     /// last applied index.
     pub fn apply(&self, index: u64, command: Command) -> CommandResult {
+        self.apply_at(index, 0, command)
+    }
+
+    /// Apply a committed command proposed at `now_ms` (the proposer's Unix milliseconds). The
+    /// store's clock (used for lock delays of sessions the command invalidates) only moves
+    /// forward, so a proposer with a slow clock cannot shorten a lock delay.
+    pub fn apply_at(&self, index: u64, now_ms: u64, command: Command) -> CommandResult {
         let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let base = self.load();
-        let applied = apply::apply(&base, index, command);
+        let applied = apply::apply_at(&base, index, now_ms, command);
         self.publish(applied.tables, &applied.changed);
         applied.result
     }
@@ -277,5 +284,34 @@ mod tests {
         assert_eq!(r, CommandResult::Ok);
         assert_eq!(b.last_index(), 20);
         assert!(b.view().kv_get("x").is_some());
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use crate::command::Command;
+    use crate::command::KvVerb;
+    use crate::testing::op;
+    use crate::testing::store_with_sessions;
+    use crate::testing::with_session;
+
+    /// A node deregistration proposed at time T invalidates the node's sessions and starts the
+    /// lock delay of their keys at T, even though the command itself carries no clock.
+    #[test]
+    fn catalog_invalidation_starts_lock_delay_at_the_proposal_time() {
+        let store = store_with_sessions();
+        let mut lock = with_session(op(KvVerb::Lock, "leader"), "s1");
+        lock.now_ms = 1_000;
+        store.apply(4, Command::Kv(lock));
+        let deregister = Command::Deregister {
+            node: "n1".to_string(),
+            service_id: None,
+            check_id: None,
+        };
+        store.apply_at(5, 50_000, deregister);
+        assert_eq!(
+            store.view().lock_delay_until("leader"),
+            Some(50_000 + 15_000)
+        );
     }
 }

@@ -18,6 +18,7 @@ mod metrics;
 mod operator;
 pub mod query;
 pub mod reply;
+pub mod serve;
 mod session;
 pub mod shapes;
 mod snapshot;

@@ -139,3 +139,32 @@ async fn blocking_service_read_wakes_on_registration() {
         .unwrap();
     assert_eq!(woke[0]["ServiceName"], "late");
 }
+
+/// Header names go out in Go's canonical form, byte for byte, as scripts grepping Consul's
+/// responses expect (`X-Consul-Index`, `X-Consul-Knownleader`).
+#[tokio::test]
+async fn header_names_are_in_go_canonical_form() {
+    use tokio::io::AsyncReadExt;
+    use tokio::io::AsyncWriteExt;
+    let agent = TestAgent::start().await;
+    let addr = agent.agent.http_addrs()[0];
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /v1/catalog/nodes HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let head = String::from_utf8_lossy(&raw);
+    for name in [
+        "X-Consul-Index: ",
+        "X-Consul-Knownleader: ",
+        "X-Consul-Lastcontact: ",
+        "Content-Type: ",
+    ] {
+        assert!(
+            head.contains(&format!("\r\n{name}")),
+            "{name} missing in:\n{head}"
+        );
+    }
+}

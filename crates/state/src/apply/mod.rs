@@ -65,9 +65,10 @@ impl Writer {
     }
 }
 
-/// Apply `command` at `index` to `current`.
-pub(crate) fn apply(current: &Tables, index: u64, command: Command) -> Applied {
+/// Apply `command`, proposed at `now_ms` (0: unknown), at `index` to `current`.
+pub(crate) fn apply_at(current: &Tables, index: u64, now_ms: u64, command: Command) -> Applied {
     let mut w = Writer::new(current.clone(), index);
+    w.observe_clock(now_ms);
     let result = match command {
         Command::Register(req) => w.register(req).map(|()| CommandResult::Ok),
         Command::Deregister {
