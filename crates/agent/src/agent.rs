@@ -118,6 +118,7 @@ impl Agent {
                 bootstrap: config.server && (config.bootstrap || config.bootstrap_expect <= 1),
                 raft_multiplier: config.raft_multiplier.max(1),
                 snapshot_threshold: 16_384,
+                transport: None,
             },
             Arc::new(StoreMachine::new(store.clone())),
         )

@@ -2,22 +2,23 @@
 //! `Config` (timeouts scaled by `raft_multiplier`, snapshot and purge policy).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::ConsensusError;
+use crate::transport::RaftTransport;
 
 /// Base heartbeat interval at `raft_multiplier = 1`, in milliseconds.
 const BASE_HEARTBEAT_MS: u64 = 50;
 /// Base election timeout range at `raft_multiplier = 1`, in milliseconds.
 const BASE_ELECTION_MIN_MS: u64 = 150;
 const BASE_ELECTION_MAX_MS: u64 = 300;
-/// Log entries already covered by a snapshot that are kept after a purge.
-///
-/// Zero for now: with no remote followers yet (see `network`), nobody needs trailing logs to
-/// catch up. Multi-server replication should raise this (Consul keeps 10240).
-const TRAILING_LOGS: u64 = 0;
+/// Upper bound on log entries already covered by a snapshot that are kept after a purge, so a
+/// briefly lagging follower catches up from the log instead of a snapshot (Consul's
+/// `raft_trailing_logs` default). The kept count is `min(snapshot_threshold, TRAILING_LOGS)`.
+const TRAILING_LOGS: u64 = 10_240;
 
 /// Configuration of one consensus node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct RaftConfig {
     /// Consul `node_id` UUID; used as the raft server id.
     pub node_id: String,
@@ -33,6 +34,24 @@ pub struct RaftConfig {
     pub raft_multiplier: u32,
     /// Take a snapshot and purge the log every N applied entries (0 disables automatic snapshots).
     pub snapshot_threshold: u64,
+    /// Carries raft messages to other servers; `None` makes every peer unreachable (enough for
+    /// a single-voter group).
+    pub transport: Option<Arc<dyn RaftTransport>>,
+}
+
+impl std::fmt::Debug for RaftConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RaftConfig")
+            .field("node_id", &self.node_id)
+            .field("node_name", &self.node_name)
+            .field("rpc_addr", &self.rpc_addr)
+            .field("data_dir", &self.data_dir)
+            .field("bootstrap", &self.bootstrap)
+            .field("raft_multiplier", &self.raft_multiplier)
+            .field("snapshot_threshold", &self.snapshot_threshold)
+            .field("transport", &self.transport.as_ref().map(|_| "..."))
+            .finish()
+    }
 }
 
 impl RaftConfig {
@@ -51,7 +70,7 @@ impl RaftConfig {
             election_timeout_max: BASE_ELECTION_MAX_MS * m,
             install_snapshot_timeout: 10_000 * m,
             snapshot_policy,
-            max_in_snapshot_log_to_keep: TRAILING_LOGS,
+            max_in_snapshot_log_to_keep: self.snapshot_threshold.min(TRAILING_LOGS),
             purge_batch_size: 1,
             ..Default::default()
         };
@@ -73,6 +92,7 @@ mod tests {
             bootstrap: true,
             raft_multiplier: mult,
             snapshot_threshold: threshold,
+            transport: None,
         }
     }
 
@@ -93,5 +113,21 @@ mod tests {
         let c = cfg(0, 0).to_openraft().unwrap();
         assert_eq!(c.heartbeat_interval, 50);
         assert_eq!(c.snapshot_policy, openraft::SnapshotPolicy::Never);
+        assert_eq!(c.max_in_snapshot_log_to_keep, 0);
+    }
+
+    #[test]
+    fn trailing_logs_follow_threshold_up_to_cap() {
+        assert_eq!(
+            cfg(1, 8).to_openraft().unwrap().max_in_snapshot_log_to_keep,
+            8
+        );
+        assert_eq!(
+            cfg(1, 1 << 20)
+                .to_openraft()
+                .unwrap()
+                .max_in_snapshot_log_to_keep,
+            TRAILING_LOGS
+        );
     }
 }

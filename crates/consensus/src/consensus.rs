@@ -2,11 +2,13 @@
 //!
 //! It wires the redb log store, the snapshot store, the state-machine adapter and the network
 //! adapter into an openraft node, bootstraps a single-voter group when asked, and exposes a
-//! small API with no openraft types in it.
+//! small API with no openraft types in it. Membership changes live in `membership`, follower
+//! reads in `reads` and the server side of raft RPC in `rpc_server`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::MutexGuard;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use openraft::ReadPolicy;
 use openraft::async_runtime::watch::WatchReceiver as _;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::config::RaftConfig;
 use crate::convert;
@@ -37,14 +40,24 @@ use crate::types::RaftHandle;
 /// A running raft node. Cheap to clone; all clones share the node.
 #[derive(Clone)]
 pub struct Consensus {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    raft: RaftHandle,
+pub(crate) struct Inner {
+    pub(crate) raft: RaftHandle,
     leader_rx: watch::Receiver<bool>,
     applied_index: Arc<AtomicU64>,
     tracker: Mutex<Option<JoinHandle<()>>>,
+    /// When this node last accepted an append-entries (or heartbeat) from a leader.
+    pub(crate) last_leader_contact: Mutex<Option<Instant>>,
+}
+
+impl Inner {
+    pub(crate) fn last_leader_contact(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.last_leader_contact
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 impl std::fmt::Debug for Consensus {
@@ -77,7 +90,7 @@ impl Consensus {
         let raft = RaftHandle::new(
             id.clone(),
             config,
-            NetworkFactory,
+            NetworkFactory::new(id.clone(), cfg.transport.clone()),
             RedbLogStore::new(db),
             sm,
         )
@@ -113,6 +126,7 @@ impl Consensus {
                 leader_rx,
                 applied_index,
                 tracker: Mutex::new(Some(tracker)),
+                last_leader_contact: Mutex::new(None),
             }),
         })
     }
@@ -149,11 +163,14 @@ impl Consensus {
         status::leader_addr(&self.inner.raft.metrics().borrow_watched())
     }
 
-    /// Time since the leader was last heard from: zero on the leader itself.
-    ///
-    /// Followers return `None` ("never") until server-to-server RPC exists (see `network`).
+    /// Time since the leader was last heard from: zero on the leader itself; on other servers
+    /// the time since the last append-entries or heartbeat accepted from a leader, `None` if
+    /// none has arrived since this node started.
     pub fn last_contact(&self) -> Option<Duration> {
-        self.is_leader().then_some(Duration::ZERO)
+        if self.is_leader() {
+            return Some(Duration::ZERO);
+        }
+        self.inner.last_leader_contact().map(|at| at.elapsed())
     }
 
     /// The servers of the current membership.

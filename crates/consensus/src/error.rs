@@ -20,6 +20,14 @@ pub enum WriteError {
     /// An unrecoverable raft or storage error.
     #[error("raft fatal error: {0}")]
     Fatal(String),
+    /// The request did not finish in time (e.g. waiting for an index to be applied, or for a
+    /// new server to catch up); it may still complete later.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// The raft engine rejected the request (e.g. another membership change is in progress,
+    /// or the target server is unknown).
+    #[error("request rejected: {0}")]
+    Rejected(String),
 }
 
 fn not_leader_text(leader_addr: &Option<String>) -> String {
@@ -45,6 +53,9 @@ pub enum ConsensusError {
     /// The node has been shut down.
     #[error("raft is shutting down")]
     ShuttingDown,
+    /// A raft RPC payload could not be decoded (or a reply encoded).
+    #[error("invalid raft RPC: {0}")]
+    InvalidRpc(String),
 }
 
 #[cfg(test)]

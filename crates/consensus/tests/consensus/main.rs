@@ -1,7 +1,9 @@
 //! Integration tests for `legate-consensus`: one test binary, one module per area.
 
+mod cluster;
 mod conformance;
 mod crash;
 mod lifecycle;
+mod router;
 mod snapshots;
 mod support;

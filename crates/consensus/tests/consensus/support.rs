@@ -76,6 +76,7 @@ pub(crate) fn config(
         bootstrap,
         raft_multiplier: 1,
         snapshot_threshold,
+        transport: None,
     }
 }
 
