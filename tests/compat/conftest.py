@@ -28,6 +28,7 @@ class Agent:
 
     client: consul.Consul
     port: int
+    server_port: int
     node: str
     log: Path
 
@@ -75,10 +76,17 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Agent:
     """One dev agent per test module, ready (leader elected, serfHealth registered)."""
     binary = _legate_bin()
     port = _free_port()
+    server_port = _free_port()
     log = tmp_path_factory.mktemp("legate") / "agent.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [binary, "agent", "-dev", "-node", NODE, "-http-port", str(port), "-dns-port", "-1"],
+            [
+                binary, "agent", "-dev", "-node", NODE, "-http-port", str(port), "-dns-port", "-1",
+                # Never assume Consul's default cluster ports are free either.
+                "-server-port", str(server_port),
+                "-serf-lan-port", str(_free_port()),
+                "-serf-wan-port", str(_free_port()),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -92,7 +100,7 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Agent:
             if time.monotonic() > deadline:
                 pytest.fail(f"legate not ready within {READY_DEADLINE_S}s on port {port}:\n{_tail(log)}")
             time.sleep(0.02)
-        yield Agent(client=client, port=port, node=NODE, log=log)
+        yield Agent(client=client, port=port, server_port=server_port, node=NODE, log=log)
     finally:
         proc.kill()
         proc.wait(timeout=10)

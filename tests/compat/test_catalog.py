@@ -79,7 +79,7 @@ def test_unknown_node_is_none(c):
 def test_consul_service_is_on_the_agent_node(c, agent):
     _, instances = c.catalog.service("consul")
     assert [i["Node"] for i in instances] == [agent.node]
-    assert instances[0]["ServicePort"] == 8300
+    assert instances[0]["ServicePort"] == agent.server_port
 
 
 def test_deregister_service_then_node(c):

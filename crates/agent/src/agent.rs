@@ -109,16 +109,33 @@ impl Agent {
         }
         let node = identity(&config)?;
         let store = Arc::new(Store::new());
+        let rpc = legate_rpc::RpcClient::new();
+        // Bind server RPC before Raft starts, so a port conflict stops start-up cleanly.
+        let rpc_listener = match (config.server, config.ports.server) {
+            (true, Some(port)) => {
+                let addr = SocketAddr::new(config.bind_addr, port);
+                Some(
+                    tokio::net::TcpListener::bind(addr)
+                        .await
+                        .map_err(|source| AgentError::Bind {
+                            what: "server RPC",
+                            addr: addr.to_string(),
+                            source,
+                        })?,
+                )
+            }
+            _ => None,
+        };
         let consensus = Consensus::start(
             RaftConfig {
                 node_id: node.id.clone(),
                 node_name: node.name.clone(),
                 rpc_addr: node.rpc_addr.clone(),
                 data_dir: config.data_dir.clone(),
-                bootstrap: config.server && (config.bootstrap || config.bootstrap_expect <= 1),
+                bootstrap: config.server && (config.bootstrap || config.bootstrap_expect == 1),
                 raft_multiplier: config.raft_multiplier.max(1),
                 snapshot_threshold: 16_384,
-                transport: None,
+                transport: Some(Arc::new(rpc.clone())),
             },
             Arc::new(StoreMachine::new(store.clone())),
         )
@@ -135,7 +152,7 @@ impl Agent {
         );
         let agent = Arc::new(Agent {
             node,
-            server: Server::new(store, consensus),
+            server: Server::new(store, consensus, rpc),
             local: LocalState::new(),
             runners,
             events: crate::events::EventLog::default(),
@@ -155,6 +172,19 @@ impl Agent {
         agent.spawn(crate::leader::run(agent.clone()));
         agent.spawn(crate::sessions::run(agent.clone()));
         agent.spawn(crate::registration::reap_critical_services(agent.clone()));
+
+        if let Some(listener) = rpc_listener {
+            let handler = Arc::new(crate::rpc_handler::AgentRpc::new(&agent));
+            let token = agent.shutdown.clone();
+            tracing::info!(target: "agent.server", "Started server RPC: address={}", listener.local_addr().map_or_else(|_| "?".to_string(), |a| a.to_string()));
+            agent.spawn(async move {
+                if let Err(err) =
+                    legate_rpc::serve(listener, handler, token.cancelled_owned()).await
+                {
+                    tracing::error!(target: "agent.server", error = %err, "server RPC failed");
+                }
+            });
+        }
 
         for addr in &config.http_addrs {
             agent.serve_http(addr).await?;

@@ -17,5 +17,6 @@ pub mod local;
 pub mod logging;
 pub mod reconcile;
 pub mod registration;
+pub mod rpc_handler;
 pub mod server;
 pub mod sessions;

@@ -1,12 +1,17 @@
 //! The server role: the replicated state store. [`Server`] joins the pure [`Store`] to
 //! consensus — every write is encoded as a [`Command`], proposed to Raft, applied in log order by
-//! [`StoreMachine`] on every server — and answers reads from the local store.
+//! [`StoreMachine`] on every server — and answers reads from the local store. A follower
+//! forwards writes to the leader over server RPC, and makes reads linearizable by waiting
+//! until it has applied the leader's read index.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use legate_consensus::Consensus;
 use legate_consensus::StateMachine;
 use legate_consensus::WriteError;
+use legate_rpc::RpcClient;
+use legate_rpc::RpcError;
 use legate_state::Store;
 use legate_state::command::Command;
 use legate_state::command::CommandResult;
@@ -39,17 +44,29 @@ impl From<WriteError> for ServerError {
     }
 }
 
+/// How long a request waits for a leader to be known before failing (Consul's
+/// `rpc_hold_timeout`).
+const LEADER_HOLD: Duration = Duration::from_secs(7);
+/// Pause between attempts while no leader is known.
+const LEADER_RETRY: Duration = Duration::from_millis(50);
+
 /// The replicated store of one server.
 #[derive(Clone)]
 pub struct Server {
     store: Arc<Store>,
     consensus: Consensus,
+    rpc: RpcClient,
 }
 
 impl Server {
-    /// Wrap a store and the consensus group that drives it.
-    pub fn new(store: Arc<Store>, consensus: Consensus) -> Self {
-        Server { store, consensus }
+    /// Wrap a store, the consensus group that drives it, and the client used to reach the
+    /// other servers.
+    pub fn new(store: Arc<Store>, consensus: Consensus, rpc: RpcClient) -> Self {
+        Server {
+            store,
+            consensus,
+            rpc,
+        }
     }
 
     /// The local state store (reads only; writes go through [`Server::write`]).
@@ -69,8 +86,65 @@ impl Server {
             now_ms: crate::clock::now_unix_ms(),
             command,
         };
-        let (_index, bytes) = self.consensus.write(encode(&proposal)).await?;
+        let bytes = self.propose(encode(&proposal)).await?;
         decode(&bytes).map_err(|err| ServerError::Internal(format!("bad apply result: {err}")))
+    }
+
+    /// Propose encoded bytes here if this server leads, else at the leader; wait up to
+    /// [`LEADER_HOLD`] for a leader to be known.
+    pub async fn propose(&self, bytes: Vec<u8>) -> Result<Vec<u8>, ServerError> {
+        let deadline = tokio::time::Instant::now() + LEADER_HOLD;
+        loop {
+            let leader = match self.consensus.write(bytes.clone()).await {
+                Ok((_index, result)) => return Ok(result),
+                Err(WriteError::NotLeader { leader_addr }) => leader_addr,
+                Err(WriteError::LeadershipLost) => None,
+                Err(other) => return Err(other.into()),
+            };
+            if let Some(addr) = leader {
+                match self.rpc.apply(&addr, bytes.clone()).await {
+                    Ok((_index, result)) => return Ok(result),
+                    Err(RpcError::NotLeader { .. } | RpcError::Unavailable(_)) => {}
+                    Err(other) => return Err(ServerError::Internal(other.to_string())),
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ServerError::NoLeader);
+            }
+            tokio::time::sleep(LEADER_RETRY).await;
+        }
+    }
+
+    /// Make local state at least as fresh as the leader's committed state: on the leader a
+    /// quorum-confirmed barrier, on a follower the leader's read index, then wait to apply it.
+    pub async fn read_barrier(&self) -> Result<(), ServerError> {
+        if self.consensus.is_leader() {
+            return self
+                .consensus
+                .read_barrier()
+                .await
+                .map_err(ServerError::from);
+        }
+        let Some(leader) = self.consensus.leader_addr() else {
+            return Err(ServerError::NoLeader);
+        };
+        let index = self
+            .rpc
+            .read_index(&leader)
+            .await
+            .map_err(|err| match err {
+                RpcError::NotLeader { .. } | RpcError::Unavailable(_) => ServerError::NoLeader,
+                other => ServerError::Internal(other.to_string()),
+            })?;
+        self.consensus
+            .wait_applied(index, LEADER_HOLD)
+            .await
+            .map_err(ServerError::from)
+    }
+
+    /// The client used to reach other servers.
+    pub fn rpc(&self) -> &RpcClient {
+        &self.rpc
     }
 }
 

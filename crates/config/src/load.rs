@@ -157,6 +157,7 @@ fn defaults() -> Map<String, Value> {
 fn dev_defaults() -> Map<String, Value> {
     to_map(json!({
         "bind_addr": "127.0.0.1",
+        "bootstrap": true,
         "disable_anonymous_signature": true,
         "disable_keyring_file": true,
         "enable_debug": true,

@@ -457,9 +457,6 @@ pub(crate) fn build(
     if let Some(key) = &encrypt {
         validate_encrypt(key)?;
     }
-    if dev {
-        bootstrap = true;
-    }
 
     let acl = AclConfig {
         enabled: v.flag("acl.enabled"),

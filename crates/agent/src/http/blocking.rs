@@ -23,19 +23,14 @@ pub async fn query<T>(
     mut read: impl FnMut(&StateView) -> Result<(T, u64), ApiError>,
 ) -> Result<(T, QueryMeta), ApiError> {
     let consensus = server.consensus();
-    let known_leader = consensus.leader_addr().is_some();
     match opts.consistency {
         Consistency::Stale => {}
+        // The leader serves default reads from its state; a follower first catches up to the
+        // leader's read index, which makes the read as fresh as the leader's.
         Consistency::Default if consensus.is_leader() => {}
-        Consistency::Consistent if consensus.is_leader() => {
-            consensus.read_barrier().await.map_err(|err| {
-                ApiError::Internal(crate::server::ServerError::from(err).to_string())
-            })?;
-        }
-        // Followers forward reads to the leader once server RPC exists; until then a server
-        // that does not lead cannot answer a non-stale read.
-        _ => return Err(ApiError::Internal("No cluster leader".to_string())),
+        Consistency::Default | Consistency::Consistent => server.read_barrier().await?,
     }
+    let known_leader = consensus.leader_addr().is_some();
     let meta = |index: u64| QueryMeta {
         index,
         known_leader,

@@ -10,11 +10,9 @@ use crate::harness::TestAgent;
 async fn leader_and_self_agree() {
     let agent = TestAgent::start().await;
     let leader = agent.get_json("/v1/status/leader").await;
-    assert_eq!(leader, json!("127.0.0.1:8300"));
-    assert_eq!(
-        agent.get_json("/v1/status/peers").await,
-        json!(["127.0.0.1:8300"])
-    );
+    let rpc = format!("127.0.0.1:{}", agent.rpc_port);
+    assert_eq!(leader, json!(rpc));
+    assert_eq!(agent.get_json("/v1/status/peers").await, json!([rpc]));
     let me = agent.get_json("/v1/agent/self").await;
     assert_eq!(me["Config"]["Datacenter"], "dc1");
     assert_eq!(me["Config"]["NodeName"], "test-node");

@@ -13,6 +13,8 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(10);
 
 pub(crate) struct TestAgent {
     pub(crate) agent: Arc<Agent>,
+    /// The server RPC port (what `status/leader` reports after `127.0.0.1:`).
+    pub(crate) rpc_port: u16,
     base: String,
     client: reqwest::Client,
 }
@@ -27,6 +29,8 @@ impl TestAgent {
     pub(crate) async fn start_with(extra: &[&str]) -> TestAgent {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let port = free_port().to_string();
+        let rpc_port = free_port();
+        let server_port = rpc_port.to_string();
         let mut args: Vec<String> = [
             "-dev",
             "-http-port",
@@ -35,6 +39,8 @@ impl TestAgent {
             "test-node",
             "-dns-port",
             "-1",
+            "-server-port",
+            &server_port,
         ]
         .iter()
         .map(|s| s.to_string())
@@ -44,6 +50,7 @@ impl TestAgent {
         let agent = Agent::start(config).await.expect("agent starts");
         let addr = agent.http_addrs()[0];
         let test = TestAgent {
+            rpc_port,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             agent,

@@ -5,6 +5,7 @@ mod harness;
 
 mod agent_endpoints;
 mod catalog;
+mod cluster;
 mod config;
 mod coordinate;
 mod event;

@@ -30,7 +30,7 @@ fn sdk_test_server_config_and_probes() {
     let file = dir.path().join("config.json");
     std::fs::write(&file, config.to_string()).unwrap();
     // The SDK passes no -http-port; AgentProcess adds one, which overrides the file's.
-    let agent = AgentProcess::start(&["-config-file", file.to_str().unwrap()]);
+    let agent = AgentProcess::start_exact(&["-config-file", file.to_str().unwrap()]);
     let client = http();
     let rpc = format!("127.0.0.1:{}", ports[5]);
     eventually("probe 2: leader", || {

@@ -14,12 +14,13 @@ fn dev_agent_starts_leads_and_stops_on_sigterm() {
     let mut agent = AgentProcess::start(&["-dev", "-node", "dev1"]);
     agent.wait_for_line("cluster leadership acquired");
     let client = http();
+    let rpc = format!("127.0.0.1:{}", agent.rpc_port.unwrap());
     eventually("leader", || {
         client
             .get(agent.url("/v1/status/leader"))
             .send()
             .and_then(|r| r.json::<String>())
-            .is_ok_and(|l| l == "127.0.0.1:8300")
+            .is_ok_and(|l| l == rpc)
     });
     eprintln!("leader known {:?} after spawn", started.elapsed());
     eventually("serfHealth passing", || {

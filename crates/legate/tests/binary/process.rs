@@ -22,13 +22,39 @@ pub(crate) fn binary() -> &'static str {
 /// A running agent process.
 pub(crate) struct AgentProcess {
     pub(crate) child: Child,
+    /// Server RPC port given on the command line (None when the test's config sets it).
+    pub(crate) rpc_port: Option<u16>,
     pub(crate) http_addr: String,
     pub(crate) lines: mpsc::Receiver<String>,
 }
 
 impl AgentProcess {
-    /// Start `legate agent <args>` on a free HTTP port and wait for its HTTP listener.
+    /// Start `legate agent <args>` on free HTTP, server RPC and serf ports and wait for its
+    /// HTTP listener.
     pub(crate) fn start(args: &[&str]) -> AgentProcess {
+        let rpc_port = free_port();
+        let (rpc, lan, wan) = (
+            rpc_port.to_string(),
+            free_port().to_string(),
+            free_port().to_string(),
+        );
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([
+            "-server-port",
+            &rpc,
+            "-serf-lan-port",
+            &lan,
+            "-serf-wan-port",
+            &wan,
+        ]);
+        let mut agent = AgentProcess::start_exact(&all);
+        agent.rpc_port = Some(rpc_port);
+        agent
+    }
+
+    /// Start `legate agent <args>` adding only a free HTTP port (for configs that set every
+    /// other port themselves).
+    pub(crate) fn start_exact(args: &[&str]) -> AgentProcess {
         let port = free_port().to_string();
         let mut child = Command::new(binary())
             .arg("agent")
@@ -62,6 +88,7 @@ impl AgentProcess {
                         let addr = rest.split_whitespace().next().unwrap_or("").to_string();
                         return AgentProcess {
                             child,
+                            rpc_port: None,
                             http_addr: addr,
                             lines,
                         };
