@@ -95,6 +95,9 @@ pub struct Agent {
     started: SystemTime,
     http_addrs: RwLock<Vec<SocketAddr>>,
     tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+    lan: Option<legate_gossip::Gossip>,
+    /// Moves whenever gossip membership changes (wakes the leader's reconciliation).
+    members_version: tokio::sync::watch::Sender<u64>,
 }
 
 impl Agent {
@@ -142,6 +145,7 @@ impl Agent {
         .await
         .map_err(|err| AgentError::Consensus(err.to_string()))?;
 
+        let lan = crate::membership::start_lan(&config, &node).await?;
         let (updates_tx, updates_rx) = mpsc::unbounded_channel();
         let runners = CheckRunners::new(
             updates_tx,
@@ -161,6 +165,8 @@ impl Agent {
             started: SystemTime::now(),
             http_addrs: RwLock::new(Vec::new()),
             tasks: std::sync::Mutex::new(Vec::new()),
+            lan,
+            members_version: tokio::sync::watch::channel(0).0,
             config: RwLock::new(Arc::new(config.clone())),
         });
 
@@ -171,6 +177,9 @@ impl Agent {
         agent.spawn(crate::anti_entropy::run(agent.clone()));
         agent.spawn(crate::leader::run(agent.clone()));
         agent.spawn(crate::sessions::run(agent.clone()));
+        agent.spawn(crate::membership::run_events(agent.clone()));
+        agent.spawn(crate::membership::retry_join(agent.clone()));
+        agent.spawn(crate::bootstrap::run(agent.clone()));
         agent.spawn(crate::registration::reap_critical_services(agent.clone()));
 
         if let Some(listener) = rpc_listener {
@@ -291,6 +300,21 @@ impl Agent {
         &self.events
     }
 
+    /// The LAN gossip pool (None when `ports.serf_lan` is disabled).
+    pub fn lan(&self) -> Option<&legate_gossip::Gossip> {
+        self.lan.as_ref()
+    }
+
+    /// Note that gossip membership changed.
+    pub fn members_changed(&self) {
+        self.members_version.send_modify(|v| *v += 1);
+    }
+
+    /// A receiver that sees every membership change after it was created.
+    pub fn members_subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.members_version.subscribe()
+    }
+
     /// TTL timers of sessions (armed while this server leads).
     pub fn session_timers(&self) -> &crate::sessions::SessionTimers {
         &self.session_timers
@@ -362,6 +386,9 @@ impl Agent {
             }
         };
         let _ = tokio::time::timeout(HTTP_DRAIN * 2, drain).await;
+        if let Some(lan) = &self.lan {
+            lan.shutdown();
+        }
         self.server.consensus().shutdown().await;
     }
 }

@@ -2,6 +2,9 @@
 //! has seen. Every server of the datacenter computes the same sorted voter set, so each may
 //! initialize Raft with it and they agree.
 
+use std::sync::Arc;
+
+use crate::agent::Agent;
 use crate::reconcile::MemberInfo;
 use crate::reconcile::MemberStatus;
 
@@ -69,6 +72,65 @@ pub fn decide(dc: &str, expect: u32, members: &[MemberInfo]) -> Decision {
     }
     voters.truncate(expect as usize);
     Decision::Bootstrap(voters)
+}
+
+/// For a server with `bootstrap_expect` > 1 and no Raft configuration yet: watch gossip until
+/// enough servers are alive, then initialize Raft with them (every such server does the same
+/// with the same voter set).
+pub async fn run(agent: Arc<Agent>) {
+    let config = agent.config();
+    let expect = config.bootstrap_expect;
+    if !config.server || expect < 2 || !agent.server().consensus().servers().is_empty() {
+        return;
+    }
+    let Some(lan) = agent.lan() else {
+        return;
+    };
+    let shutdown = agent.shutdown_token();
+    let mut changes = agent.members_subscribe();
+    loop {
+        changes.borrow_and_update();
+        let members: Vec<MemberInfo> = lan
+            .members()
+            .iter()
+            .map(crate::membership::member_info)
+            .collect();
+        match decide(&agent.node().datacenter, expect, &members) {
+            Decision::Bootstrap(voters) => {
+                let peers = voters
+                    .into_iter()
+                    .map(|v| legate_consensus::Peer {
+                        id: v.id,
+                        name: v.name,
+                        rpc_addr: v.rpc_addr,
+                    })
+                    .collect();
+                match agent.server().consensus().initialize(peers).await {
+                    Ok(()) => {
+                        tracing::info!(target: "agent.server", "Found expected number of peers, attempting bootstrap: expect={expect}");
+                        return;
+                    }
+                    Err(err) => {
+                        tracing::error!(target: "agent.server", error = %err, "bootstrap failed")
+                    }
+                }
+            }
+            Decision::Mismatch {
+                member,
+                their_expect,
+            } => tracing::error!(
+                target: "agent.server",
+                "Member has a conflicting expect value. All nodes should expect the same number: member={member} expect={their_expect}"
+            ),
+            Decision::Wait { seen } => {
+                tracing::debug!(target: "agent.server", "waiting for servers: seen={seen} expect={expect}")
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            changed = changes.changed() => if changed.is_err() { return },
+        }
+    }
 }
 
 #[cfg(test)]

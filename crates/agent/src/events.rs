@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use serde::Deserialize;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -12,7 +13,7 @@ use tokio::sync::watch;
 pub const EVENT_BUFFER_SIZE: usize = 256;
 
 /// One user event, in Consul's JSON shape.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserEvent {
     /// Event ID (UUID).
     #[serde(rename = "ID")]
@@ -21,7 +22,7 @@ pub struct UserEvent {
     #[serde(rename = "Name")]
     pub name: String,
     /// Opaque payload, base64 in JSON (`null` when absent).
-    #[serde(rename = "Payload", with = "payload_base64")]
+    #[serde(rename = "Payload", with = "payload_base64", default)]
     pub payload: Option<Vec<u8>>,
     /// Regexp of node names that should handle it.
     #[serde(rename = "NodeFilter")]
@@ -33,16 +34,27 @@ pub struct UserEvent {
     #[serde(rename = "TagFilter")]
     pub tag_filter: String,
     /// Event protocol version.
-    #[serde(rename = "Version")]
+    #[serde(rename = "Version", default)]
     pub version: u32,
     /// Lamport time.
-    #[serde(rename = "LTime")]
+    #[serde(rename = "LTime", default)]
     pub ltime: u64,
 }
 
 mod payload_base64 {
     use base64::Engine;
+    use serde::Deserialize;
+    use serde::Deserializer;
     use serde::Serializer;
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<u8>>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| base64::engine::general_purpose::STANDARD.decode(t))
+            .transpose()
+            .map_err(serde::de::Error::custom)
+    }
 
     pub(super) fn serialize<S: Serializer>(
         value: &Option<Vec<u8>>,

@@ -1,9 +1,13 @@
-//! Leader duties: while this server leads, keep every server member registered in the catalog
-//! with its `serfHealth` check and the `consul` service. (Gossip-driven reconciliation of other
-//! members arrives with the gossip layer.)
+//! Leader duties: while this server leads, keep the catalog and the Raft configuration in step
+//! with gossip membership — this server registered with its `serfHealth` check and `consul`
+//! service, every member reconciled (`reconcile::plan`), servers that join gossip added as
+//! Raft voters (caught up as learners first), servers that leave removed — on every membership
+//! change and at least once a minute.
 
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use legate_state::command::Command;
@@ -16,29 +20,124 @@ use legate_types::version::CONSUL_VERSION;
 use crate::agent::Agent;
 use crate::anti_entropy::CONSUL_SERVICE_ID;
 use crate::anti_entropy::SERF_HEALTH_CHECK_ID;
+use crate::reconcile::MemberInfo;
+use crate::reconcile::MemberStatus;
 
 const RETRY: Duration = Duration::from_millis(100);
+/// A full reconciliation runs at least this often while leading (Consul's reconcile_interval).
+const RECONCILE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Run leader duties whenever this server holds leadership.
 pub async fn run(agent: Arc<Agent>) {
     let shutdown = agent.shutdown_token();
     let mut leadership = agent.server().consensus().leadership();
+    let mut members = agent.members_subscribe();
+    let adding: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     loop {
-        if *leadership.borrow_and_update() {
-            while let Err(err) = agent.server().write(self_registration(&agent)).await {
-                tracing::warn!(target: "agent.leader", error = %err, "failed to reconcile member");
+        let leading = *leadership.borrow_and_update();
+        if leading {
+            members.borrow_and_update();
+            if let Err(err) = reconcile_once(&agent, &adding).await {
+                tracing::warn!(target: "agent.leader", error = %err, "failed to reconcile members");
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(RETRY) => {}
                 }
-                if !*leadership.borrow() {
-                    break;
-                }
+                continue;
             }
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
             changed = leadership.changed() => if changed.is_err() { return },
+            changed = members.changed(), if leading => if changed.is_err() { return },
+            () = tokio::time::sleep(RECONCILE_INTERVAL), if leading => {}
+        }
+    }
+}
+
+/// One reconciliation: this server's registration, the catalog from gossip, Raft membership.
+async fn reconcile_once(
+    agent: &Arc<Agent>,
+    adding: &Arc<Mutex<BTreeSet<String>>>,
+) -> Result<(), String> {
+    let server = agent.server();
+    server
+        .write(self_registration(agent))
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(lan) = agent.lan() else {
+        return Ok(());
+    };
+    let me = &agent.node().name;
+    let members: Vec<_> = lan
+        .members()
+        .iter()
+        .map(crate::membership::member_info)
+        .filter(|m| &m.name != me)
+        .collect();
+    let dc = &agent.node().datacenter;
+    for command in crate::reconcile::plan(dc, &members, &[], &server.store().view()) {
+        server.write(command).await.map_err(|e| e.to_string())?;
+    }
+    raft_membership(agent, &members, adding).await;
+    Ok(())
+}
+
+/// Add alive servers of this datacenter that Raft does not know as voters (in the background:
+/// catching up can take a while), and remove servers that left.
+async fn raft_membership(
+    agent: &Arc<Agent>,
+    members: &[MemberInfo],
+    adding: &Arc<Mutex<BTreeSet<String>>>,
+) {
+    let consensus = agent.server().consensus();
+    let known: BTreeMap<String, bool> = consensus
+        .servers()
+        .into_iter()
+        .map(|s| (s.id, s.voter))
+        .collect();
+    for m in members {
+        let is_server = m.tags.get("role").map(String::as_str) == Some("consul");
+        let same_dc = m.tags.get("dc") == Some(&agent.node().datacenter);
+        let (Some(id), Some(port)) = (m.tags.get("id"), m.tags.get("port")) else {
+            continue;
+        };
+        if !is_server || !same_dc {
+            continue;
+        }
+        match m.status {
+            MemberStatus::Alive if known.get(id) != Some(&true) => {
+                let newly = adding
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id.clone());
+                if !newly {
+                    continue;
+                }
+                let (agent, adding, id, name) =
+                    (agent.clone(), adding.clone(), id.clone(), m.name.clone());
+                let addr = format!("{}:{port}", m.address);
+                tokio::spawn(async move {
+                    tracing::info!(target: "agent.leader", "adding server to Raft: server={name} address={addr}");
+                    if let Err(err) = agent
+                        .server()
+                        .consensus()
+                        .add_voter(&id, &name, &addr)
+                        .await
+                    {
+                        tracing::warn!(target: "agent.leader", error = %err, "failed to add server {name}");
+                    }
+                    adding.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    agent.members_changed();
+                });
+            }
+            MemberStatus::Left if known.contains_key(id) => {
+                tracing::info!(target: "agent.leader", "removing server that left: server={}", m.name);
+                if let Err(err) = consensus.remove_server(id).await {
+                    tracing::warn!(target: "agent.leader", error = %err, "failed to remove server {}", m.name);
+                }
+            }
+            _ => {}
         }
     }
 }

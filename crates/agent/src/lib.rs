@@ -15,6 +15,7 @@ pub mod http;
 pub mod leader;
 pub mod local;
 pub mod logging;
+pub mod membership;
 pub mod reconcile;
 pub mod registration;
 pub mod rpc_handler;

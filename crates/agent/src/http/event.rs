@@ -69,12 +69,30 @@ async fn fire(
         version: USER_EVENT_VERSION,
         ltime: 0,
     };
-    let filters = Filters::compile(&event).map_err(ApiError::Internal)?;
+    Filters::compile(&event).map_err(ApiError::Internal)?;
+    if let Some(lan) = agent.lan() {
+        lan.user_event(
+            &event.name,
+            &crate::membership::encode_user_event(&event),
+            false,
+        )
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    }
+    deliver(&agent, event.clone());
+    reply::json(&event, params.has("pretty"))
+}
+
+/// Hand an event (fired here or received by gossip) to this agent when its node, service and
+/// tag filters match this agent.
+pub(crate) fn deliver(agent: &crate::agent::Agent, event: UserEvent) {
+    let Ok(filters) = Filters::compile(&event) else {
+        return;
+    };
     let services = agent.local().snapshot().services;
     if filters.matches(&agent.node().name, services.values()) {
-        agent.events().fire(event.clone());
+        agent.events().fire(event);
     }
-    reply::json(&event, params.has("pretty"))
 }
 
 /// An event's filters, compiled (Consul's `validateUserEventParams`).

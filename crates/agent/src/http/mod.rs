@@ -36,6 +36,8 @@ use crate::agent::Agent;
 use error::ApiError;
 use query::Params;
 
+pub(crate) use event::deliver as deliver_user_event;
+
 /// Shared state of every handler.
 pub type AppState = Arc<Agent>;
 

@@ -4,6 +4,7 @@
 mod process;
 
 mod cli;
+mod cluster;
 mod config_files;
 mod durability;
 mod launch_styles;

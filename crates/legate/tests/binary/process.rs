@@ -26,6 +26,8 @@ pub(crate) struct AgentProcess {
     pub(crate) rpc_port: Option<u16>,
     pub(crate) http_addr: String,
     pub(crate) lines: mpsc::Receiver<String>,
+    /// Output lines read while waiting for start-up.
+    pub(crate) early: Vec<String>,
 }
 
 impl AgentProcess {
@@ -91,6 +93,7 @@ impl AgentProcess {
                             rpc_port: None,
                             http_addr: addr,
                             lines,
+                            early: seen,
                         };
                     }
                     seen.push(line);
@@ -111,6 +114,9 @@ impl AgentProcess {
 
     /// Wait until a log line contains `needle`.
     pub(crate) fn wait_for_line(&self, needle: &str) {
+        if self.early.iter().any(|l| l.contains(needle)) {
+            return;
+        }
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -81,6 +81,23 @@ pub(crate) fn member(agent: &Agent, wan: bool) -> Value {
     })
 }
 
+/// A LAN gossip member in Consul's JSON shape.
+fn gossip_member(m: &legate_gossip::Member) -> Value {
+    json!({
+        "Name": m.name,
+        "Addr": m.addr.ip().to_string(),
+        "Port": m.port(),
+        "Tags": m.tags,
+        "Status": m.status.code(),
+        "ProtocolMin": 1,
+        "ProtocolMax": 5,
+        "ProtocolCur": 2,
+        "DelegateMin": 2,
+        "DelegateMax": 5,
+        "DelegateCur": 4,
+    })
+}
+
 pub(super) async fn self_(
     State(agent): State<AppState>,
     params: Params,
@@ -160,9 +177,11 @@ pub(super) async fn members(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let wan = opts.params.flag("wan");
-    // Only servers join the WAN pool.
+    // Only servers join the WAN pool (the WAN pool itself arrives with federation).
     let members: Vec<Value> = if wan && !agent.config().server {
         Vec::new()
+    } else if let (false, Some(lan)) = (wan, agent.lan()) {
+        lan.members().iter().map(gossip_member).collect()
     } else {
         vec![member(&agent, wan)]
     };

@@ -63,6 +63,11 @@ pub(super) async fn reload(State(agent): State<AppState>) -> Result<Response, Ap
 
 pub(super) async fn leave(State(agent): State<AppState>) -> Result<Response, ApiError> {
     tracing::info!(target: "agent", "Graceful leave requested through the API");
+    if let Some(lan) = agent.lan()
+        && let Err(err) = lan.leave().await
+    {
+        tracing::warn!(target: "agent", error = %err, "leaving the LAN pool failed");
+    }
     agent.shutdown();
     Ok(reply::empty())
 }
@@ -70,47 +75,32 @@ pub(super) async fn leave(State(agent): State<AppState>) -> Result<Response, Api
 pub(super) async fn force_leave(
     State(agent): State<AppState>,
     Path(node): Path<String>,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    if node == agent.node().name {
-        return Err(ApiError::Internal(format!(
-            "agent: Cannot force leave the local node: {node}"
-        )));
-    }
-    if agent.server().store().view().node(&node).is_none() {
-        return Err(ApiError::Internal(format!(
-            "agent: No node found with name '{node}'"
-        )));
-    }
-    // Without gossip there is no member to mark as leaving; remove it from the catalog as the
-    // leader does once a member has left.
-    agent
-        .server()
-        .write(legate_state::command::Command::Deregister {
-            node,
-            service_id: None,
-            check_id: None,
-        })
-        .await?;
+    let Some(lan) = agent.lan() else {
+        return Err(ApiError::Internal("gossip is disabled".to_string()));
+    };
+    lan.force_leave(&node, params.flag("prune"))
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    agent.members_changed();
     Ok(reply::empty())
 }
 
 pub(super) async fn join(
     State(agent): State<AppState>,
     Path(address): Path<String>,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let config = agent.config();
-    let host = address
-        .rsplit_once(':')
-        .map_or(address.as_str(), |(h, _)| h)
-        .trim_matches(['[', ']']);
-    let own =
-        host == agent.node().address || host == config.bind_addr.to_string() || host == "localhost";
-    if own {
-        return Ok(reply::empty());
+    if params.flag("wan") {
+        return Err(ApiError::Internal(
+            "WAN federation is not available yet in this Legate build".to_string(),
+        ));
     }
-    Err(ApiError::Internal(format!(
-        "Failed to join {address}: gossip membership is not available yet in this Legate build"
-    )))
+    crate::membership::join(&agent, &[address])
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok(reply::empty())
 }
 
 pub(super) async fn monitor(params: Params) -> Result<Response, ApiError> {
