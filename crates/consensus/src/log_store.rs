@@ -1,17 +1,31 @@
 //! The raft log and vote, stored in redb: `<data_dir>/raft/raft.db`, or redb's in-memory
 //! backend when there is no data dir (the same code path either way).
 //!
-//! Tables: `logs` maps a log index to the JSON-encoded entry; `meta` holds the vote, the last
-//! purged log id and the committed log id. Appends, votes, truncations and purges commit with
-//! redb's `Durability::Immediate` (fsync before returning); the committed pointer is written
-//! with `Durability::None` since openraft only uses it to re-apply faster on restart and a
-//! later durable commit makes it durable anyway.
+//! Tables: `logs` maps a log index to the entry (binary, see `codec`); `meta` holds the vote, the last
+//! purged log id and the committed log id. All writes go through one writer thread
+//! (`writer`), which commits whatever was queued during the previous commit as one group with
+//! redb's `Durability::Immediate` (fsync before anyone is told it is done): an append is
+//! acknowledged to openraft (its `IOFlushed` callback) only after its group is durable; votes,
+//! truncations and purges return only then. The committed log id is only recorded in memory
+//! by `save_committed` and written with the next group (openraft uses it to re-apply faster on
+//! restart; it may lag, never lead, the durable log).
+//!
+//! Appended entries are kept in memory ([`Tail`]) until they are durable and a little longer,
+//! so openraft can read them as soon as `append` returns and the state machine reads the
+//! entries it applies without touching redb.
 
+mod codec;
+mod writer;
+
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::io;
+use std::ops::Bound;
 use std::ops::RangeBounds;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::MutexGuard;
 
 use openraft::LogState;
 use openraft::OptionalSend;
@@ -20,13 +34,14 @@ use openraft::entry::RaftEntry;
 use openraft::storage::IOFlushed;
 use openraft::storage::RaftLogStorage;
 use redb::Database;
-use redb::Durability;
 use redb::ReadableDatabase;
 use redb::ReadableTable;
 use redb::TableDefinition;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use self::writer::Op;
+use self::writer::Writer;
 use crate::error::ConsensusError;
 use crate::types::Entry;
 use crate::types::LogId;
@@ -39,6 +54,9 @@ const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const KEY_VOTE: &str = "vote";
 const KEY_PURGED: &str = "last_purged_log_id";
 const KEY_COMMITTED: &str = "committed";
+
+/// Durable entries kept in memory behind the not-yet-durable ones, for the readers.
+const TAIL_KEEP: usize = 1024;
 
 /// Open (or create) the raft database: a file under `raft_dir`, or in memory for `None`.
 pub(crate) fn open_db(raft_dir: Option<&Path>) -> Result<Arc<Database>, ConsensusError> {
@@ -59,19 +77,77 @@ pub(crate) fn open_db(raft_dir: Option<&Path>) -> Result<Arc<Database>, Consensu
     Ok(Arc::new(db))
 }
 
+/// The newest log entries, in memory.
+///
+/// Invariant: when non-empty, `entries` holds every log entry whose index is at least its
+/// first key (a suffix of the log), including all entries not yet durable in redb. Only
+/// durable entries are evicted, oldest first, so everything below the first key is in redb.
+#[derive(Default)]
+struct Tail {
+    state: Mutex<TailState>,
+}
+
+#[derive(Default)]
+struct TailState {
+    /// Index → (append sequence number, entry).
+    entries: BTreeMap<u64, (u64, Entry)>,
+    /// Sequence number of the next append.
+    next_seq: u64,
+    /// Committed id saved since the last group commit, waiting to be written.
+    pending_committed: Option<Option<LogId>>,
+    /// Latest committed id saved by this process.
+    committed: Option<Option<LogId>>,
+}
+
+impl Tail {
+    fn lock(&self) -> MutexGuard<'_, TailState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Called by the writer once every append up to `seq` is durable.
+    fn made_durable(&self, seq: u64) {
+        let mut s = self.lock();
+        while s.entries.len() > TAIL_KEEP {
+            match s.entries.first_key_value() {
+                Some((_, (entry_seq, _))) if *entry_seq <= seq => {
+                    s.entries.pop_first();
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Called by the writer before it drains a group.
+    fn take_pending_committed(&self) -> Option<Option<LogId>> {
+        self.lock().pending_committed.take()
+    }
+}
+
 /// redb-backed implementation of openraft's log storage; cheap to clone (it is its own reader).
 #[derive(Clone)]
 pub(crate) struct RedbLogStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     db: Arc<Database>,
+    tail: Arc<Tail>,
+    /// Declared last: dropping it joins the writer thread, after which `db` may close.
+    writer: Writer,
 }
 
 impl RedbLogStore {
+    /// Wrap `db` and start its writer thread.
     pub(crate) fn new(db: Arc<Database>) -> Self {
-        Self { db }
+        let tail = Arc::new(Tail::default());
+        let writer = Writer::spawn(db.clone(), tail.clone());
+        Self {
+            inner: Arc::new(Inner { db, tail, writer }),
+        }
     }
 
     fn get_meta<T: DeserializeOwned>(&self, key: &str) -> io::Result<Option<T>> {
-        let txn = self.db.begin_read().map_err(io_err)?;
+        let txn = self.inner.db.begin_read().map_err(io_err)?;
         let table = txn.open_table(META).map_err(io_err)?;
         match table.get(key).map_err(io_err)? {
             None => Ok(None),
@@ -79,36 +155,35 @@ impl RedbLogStore {
         }
     }
 
-    /// Run one write transaction on a blocking thread and commit it with `durability`.
-    async fn write<F>(&self, durability: Durability, f: F) -> io::Result<()>
-    where
-        F: FnOnce(&redb::WriteTransaction) -> io::Result<()> + Send + 'static,
-    {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut txn = db.begin_write().map_err(io_err)?;
-            txn.set_durability(durability).map_err(io_err)?;
-            f(&txn)?;
-            txn.commit().map_err(io_err)
-        })
-        .await
-        .map_err(io_err)?
+    /// Entries with index in `lo..hi` stored in redb.
+    fn read_db(&self, lo: u64, hi: u64) -> io::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        if lo >= hi {
+            return Ok(out);
+        }
+        let txn = self.inner.db.begin_read().map_err(io_err)?;
+        let table = txn.open_table(LOGS).map_err(io_err)?;
+        for item in table.range::<u64>(lo..hi).map_err(io_err)? {
+            let (_, v) = item.map_err(io_err)?;
+            out.push(codec::decode_entry(v.value())?);
+        }
+        Ok(out)
     }
+}
 
-    async fn put_meta<T: Serialize>(
-        &self,
-        key: &'static str,
-        value: &T,
-        durability: Durability,
-    ) -> io::Result<()> {
-        let bytes = encode(value)?;
-        self.write(durability, move |txn| {
-            let mut table = txn.open_table(META).map_err(io_err)?;
-            table.insert(key, bytes.as_slice()).map_err(io_err)?;
-            Ok(())
-        })
-        .await
-    }
+/// `range` as a half-open `lo..hi`.
+fn bounds(range: &impl RangeBounds<u64>) -> (u64, u64) {
+    let lo = match range.start_bound() {
+        Bound::Included(&x) => x,
+        Bound::Excluded(&x) => x.saturating_add(1),
+        Bound::Unbounded => 0,
+    };
+    let hi = match range.end_bound() {
+        Bound::Included(&x) => x.saturating_add(1),
+        Bound::Excluded(&x) => x,
+        Bound::Unbounded => u64::MAX,
+    };
+    (lo, hi)
 }
 
 impl RaftLogReader<TypeConfig> for RedbLogStore {
@@ -116,15 +191,30 @@ impl RaftLogReader<TypeConfig> for RedbLogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, io::Error> {
-        let txn = self.db.begin_read().map_err(io_err)?;
-        let table = txn.open_table(LOGS).map_err(io_err)?;
-        let start = range.start_bound().cloned();
-        let end = range.end_bound().cloned();
-        let mut out = Vec::new();
-        for item in table.range::<u64>((start, end)).map_err(io_err)? {
-            let (_, v) = item.map_err(io_err)?;
-            out.push(decode::<Entry>(v.value())?);
+        let (lo, hi) = bounds(&range);
+        if lo >= hi {
+            return Ok(Vec::new());
         }
+        let (split, from_tail) = {
+            let s = self.inner.tail.lock();
+            match s.entries.first_key_value() {
+                None => (hi, Vec::new()),
+                Some((&first, _)) => {
+                    let from = lo.max(first);
+                    let tail: Vec<Entry> = if from < hi {
+                        s.entries
+                            .range(from..hi)
+                            .map(|(_, (_, e))| e.clone())
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    (first.min(hi), tail)
+                }
+            }
+        };
+        let mut out = self.read_db(lo, split)?;
+        out.extend(from_tail);
         Ok(out)
     }
 
@@ -138,12 +228,22 @@ impl RaftLogStorage<TypeConfig> for RedbLogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, io::Error> {
         let last_purged_log_id: Option<LogId> = self.get_meta(KEY_PURGED)?;
-        let last = {
-            let txn = self.db.begin_read().map_err(io_err)?;
-            let table = txn.open_table(LOGS).map_err(io_err)?;
-            match table.last().map_err(io_err)? {
-                None => None,
-                Some((_, v)) => Some(decode::<Entry>(v.value())?.log_id()),
+        let cached = self
+            .inner
+            .tail
+            .lock()
+            .entries
+            .last_key_value()
+            .map(|(_, (_, e))| e.log_id());
+        let last = match cached {
+            Some(id) => Some(id),
+            None => {
+                let txn = self.inner.db.begin_read().map_err(io_err)?;
+                let table = txn.open_table(LOGS).map_err(io_err)?;
+                match table.last().map_err(io_err)? {
+                    None => None,
+                    Some((_, v)) => Some(codec::decode_entry(v.value())?.log_id()),
+                }
             }
         };
         Ok(LogState {
@@ -157,15 +257,25 @@ impl RaftLogStorage<TypeConfig> for RedbLogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
-        self.put_meta(KEY_VOTE, vote, Durability::Immediate).await
-    }
-
-    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
-        self.put_meta(KEY_COMMITTED, &committed, Durability::None)
+        let vote = vote.clone();
+        self.inner
+            .writer
+            .call(move |done| Op::Vote { vote, done })
             .await
     }
 
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
+        let mut s = self.inner.tail.lock();
+        s.pending_committed = Some(committed);
+        s.committed = Some(committed);
+        Ok(())
+    }
+
     async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
+        let cached = self.inner.tail.lock().committed;
+        if let Some(committed) = cached {
+            return Ok(committed);
+        }
         Ok(self.get_meta::<Option<LogId>>(KEY_COMMITTED)?.flatten())
     }
 
@@ -178,47 +288,54 @@ impl RaftLogStorage<TypeConfig> for RedbLogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let records = entries
-            .into_iter()
-            .map(|e| Ok((e.index(), encode(&e)?)))
-            .collect::<io::Result<Vec<(u64, Vec<u8>)>>>()?;
-        // The commit (with fsync) finishes before we return, so the entries are readable and
-        // durable by the time openraft is told about it.
-        self.write(Durability::Immediate, move |txn| {
-            let mut table = txn.open_table(LOGS).map_err(io_err)?;
-            for (index, bytes) in &records {
-                table.insert(*index, bytes.as_slice()).map_err(io_err)?;
-            }
-            Ok(())
-        })
-        .await?;
-        callback.io_completed(Ok(()));
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let Some(first) = entries.first().map(|e| e.index()) else {
+            callback.io_completed(Ok(()));
+            return Ok(());
+        };
+        // Readable as soon as we return; durable (and reported so) once the writer's group
+        // containing them has committed. Queued under the lock so sequence order is queue order.
+        let mut s = self.inner.tail.lock();
+        let seq = s.next_seq;
+        s.next_seq += 1;
+        s.entries.split_off(&first);
+        for e in &entries {
+            s.entries.insert(e.index(), (seq, e.clone()));
+        }
+        let queued = self.inner.writer.submit(Op::Append {
+            seq,
+            entries,
+            callback,
+        });
+        if let Err((_, e)) = queued {
+            s.entries.split_off(&first);
+            return Err(e);
+        }
         Ok(())
     }
 
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {
         let from = last_log_id.map_or(0, |id| id.index() + 1);
         tracing::debug!(from, "truncating raft log");
-        self.write(Durability::Immediate, move |txn| {
-            let mut table = txn.open_table(LOGS).map_err(io_err)?;
-            table.retain_in(from.., |_, _| false).map_err(io_err)?;
-            Ok(())
-        })
-        .await
+        self.inner.tail.lock().entries.split_off(&from);
+        self.inner
+            .writer
+            .call(move |done| Op::Truncate { from, done })
+            .await
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), io::Error> {
         let upto = log_id.index();
         tracing::debug!(upto, "purging raft log");
-        let purged = encode(&log_id)?;
-        self.write(Durability::Immediate, move |txn| {
-            let mut meta = txn.open_table(META).map_err(io_err)?;
-            meta.insert(KEY_PURGED, purged.as_slice()).map_err(io_err)?;
-            let mut table = txn.open_table(LOGS).map_err(io_err)?;
-            table.retain_in(..=upto, |_, _| false).map_err(io_err)?;
-            Ok(())
-        })
-        .await
+        {
+            let mut s = self.inner.tail.lock();
+            let keep = s.entries.split_off(&(upto.saturating_add(1)));
+            s.entries = keep;
+        }
+        self.inner
+            .writer
+            .call(move |done| Op::Purge { log_id, done })
+            .await
     }
 }
 
@@ -275,5 +392,72 @@ mod tests {
             .collect();
         assert_eq!(indexes, vec![2, 3]);
         assert!(store.read_vote().await.unwrap().is_some());
+    }
+
+    fn indexes(entries: &[Entry]) -> Vec<u64> {
+        entries.iter().map(|e| e.index()).collect()
+    }
+
+    #[tokio::test]
+    async fn appended_entries_are_readable_before_and_durable_after_the_callback() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut store = RedbLogStore::new(open_db(Some(dir.path())).unwrap());
+            let (tx, rx) = <TypeConfig as openraft::type_config::TypeConfigExt>::oneshot();
+            store
+                .append((0..3).map(|i| blank(1, i)), IOFlushed::signal(tx))
+                .await
+                .unwrap();
+            let read = store.try_get_log_entries(0..3).await.unwrap();
+            assert_eq!(indexes(&read), vec![0, 1, 2]);
+            rx.await.unwrap().unwrap();
+            store
+                .save_committed(Some(blank(1, 2).log_id))
+                .await
+                .unwrap();
+            // The committed id rides along with the next group.
+            store.blocking_append([blank(1, 3)]).await.unwrap();
+        }
+        let mut store = RedbLogStore::new(open_db(Some(dir.path())).unwrap());
+        let read = store.try_get_log_entries(..).await.unwrap();
+        assert_eq!(indexes(&read), vec![0, 1, 2, 3]);
+        let committed = store.read_committed().await.unwrap();
+        assert_eq!(committed.map(|id| id.index), Some(2));
+    }
+
+    #[tokio::test]
+    async fn reads_span_redb_and_the_in_memory_tail() {
+        let mut store = RedbLogStore::new(open_db(None).unwrap());
+        let n = (TAIL_KEEP as u64) * 2 + 10;
+        for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
+            store
+                .blocking_append(chunk.iter().map(|&i| blank(1, i)))
+                .await
+                .unwrap();
+        }
+        // Older entries were evicted from the tail and come from redb.
+        let first_cached = *store.inner.tail.lock().entries.keys().next().unwrap();
+        assert!(first_cached > 0);
+        let all = store.try_get_log_entries(..).await.unwrap();
+        assert_eq!(indexes(&all), (0..n).collect::<Vec<_>>());
+        let across = store
+            .try_get_log_entries(first_cached - 2..=first_cached + 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            indexes(&across),
+            (first_cached - 2..=first_cached + 1).collect::<Vec<_>>()
+        );
+        store
+            .truncate_after(Some(blank(1, first_cached - 5).log_id))
+            .await
+            .unwrap();
+        let state = store.get_log_state().await.unwrap();
+        assert_eq!(state.last_log_id.map(|id| id.index), Some(first_cached - 5));
+        let tail = store.try_get_log_entries(first_cached - 7..).await.unwrap();
+        assert_eq!(
+            indexes(&tail),
+            (first_cached - 7..=first_cached - 5).collect::<Vec<_>>()
+        );
     }
 }
