@@ -300,6 +300,34 @@ impl Agent {
         &self.events
     }
 
+    /// What the catalog holds for node `name`: from the local store on a server, from a
+    /// server (over RPC) on a client agent.
+    pub async fn catalog_entry(
+        &self,
+        name: &str,
+    ) -> Result<crate::anti_entropy::CatalogNode, String> {
+        if self.config().server {
+            let view = self.server.store().view();
+            return Ok(crate::anti_entropy::CatalogNode::read(&view, name));
+        }
+        let request = legate_rpc::HttpRequest {
+            method: "GET".to_string(),
+            path_and_query: format!("/v1/internal/legate/node/{name}"),
+            ..legate_rpc::HttpRequest::default()
+        };
+        let reply = crate::http::forward::to_any_server(self, request)
+            .await
+            .map_err(|err| err.to_string())?;
+        if reply.status != 200 {
+            return Err(format!(
+                "server answered {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            ));
+        }
+        serde_json::from_slice(&reply.body).map_err(|err| err.to_string())
+    }
+
     /// The LAN gossip pool (None when `ports.serf_lan` is disabled).
     pub fn lan(&self) -> Option<&legate_gossip::Gossip> {
         self.lan.as_ref()

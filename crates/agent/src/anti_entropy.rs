@@ -49,15 +49,35 @@ fn node_differs(wanted: &Node, actual: &Node) -> bool {
         || wanted.datacenter != actual.datacenter
 }
 
-/// The commands that make the catalog match `local` for `node`.
-pub fn plan(node: &Node, local: &LocalSnapshot, catalog: &StateView) -> Vec<Command> {
+/// What the catalog holds for one node: all anti-entropy needs to compare against. Servers
+/// read it from their store; client agents fetch it from a server.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CatalogNode {
+    /// The node, if registered.
+    pub node: Option<Node>,
+    /// Its services.
+    pub services: Vec<Service>,
+    /// Its checks.
+    pub checks: Vec<HealthCheck>,
+}
+
+impl CatalogNode {
+    /// Read node `name` from a state view.
+    pub fn read(view: &StateView, name: &str) -> Self {
+        CatalogNode {
+            node: view.node(name),
+            services: view.node_services(name).map(|(_, s)| s).unwrap_or_default(),
+            checks: view.node_checks(name),
+        }
+    }
+}
+
+/// The commands that make the catalog's `catalog` entry for `node` match `local`.
+pub fn plan(node: &Node, local: &LocalSnapshot, catalog: &CatalogNode) -> Vec<Command> {
     let mut commands = Vec::new();
-    let catalog_node = catalog.node(&node.node);
-    let catalog_services = catalog
-        .node_services(&node.node)
-        .map(|(_, services)| services)
-        .unwrap_or_default();
-    let catalog_checks = catalog.node_checks(&node.node);
+    let catalog_node = catalog.node.clone();
+    let catalog_services = &catalog.services;
+    let catalog_checks = &catalog.checks;
     let register = |service: Option<Service>, checks: Vec<HealthCheck>| {
         Command::Register(RegisterRequest {
             node: node.clone(),
@@ -109,7 +129,7 @@ pub fn plan(node: &Node, local: &LocalSnapshot, catalog: &StateView) -> Vec<Comm
         commands.push(register(None, node_checks));
     }
 
-    for service in &catalog_services {
+    for service in catalog_services {
         if service.id != CONSUL_SERVICE_ID && !local.services.contains_key(&service.id) {
             commands.push(Command::Deregister {
                 node: node.node.clone(),
@@ -118,7 +138,7 @@ pub fn plan(node: &Node, local: &LocalSnapshot, catalog: &StateView) -> Vec<Comm
             });
         }
     }
-    for check in &catalog_checks {
+    for check in catalog_checks {
         let owned_by_removed_service = !check.service_id.is_empty()
             && !local.services.contains_key(&check.service_id)
             && check.service_id != CONSUL_SERVICE_ID;
@@ -159,11 +179,14 @@ pub async fn run(agent: Arc<Agent>) {
 /// Apply one sync plan; false when it must be retried.
 pub async fn sync_once(agent: &Agent) -> bool {
     let node = agent.catalog_node();
-    let commands = plan(
-        &node,
-        &agent.local().snapshot(),
-        &agent.server().store().view(),
-    );
+    let catalog = match agent.catalog_entry(&node.node).await {
+        Ok(catalog) => catalog,
+        Err(err) => {
+            tracing::debug!(target: "agent", error = %err, "anti-entropy sync deferred");
+            return false;
+        }
+    };
+    let commands = plan(&node, &agent.local().snapshot(), &catalog);
     for command in commands {
         if let Err(err) = agent.server().write(command).await {
             tracing::debug!(target: "agent", error = %err, "anti-entropy sync deferred");
@@ -226,19 +249,38 @@ mod tests {
                 None,
             )],
         );
-        let first = plan(&node(), &local.snapshot(), &store.view());
+        let first = plan(
+            &node(),
+            &local.snapshot(),
+            &CatalogNode::read(&store.view(), "n1"),
+        );
         assert!(!first.is_empty());
         apply_all(&store, first);
-        assert_eq!(plan(&node(), &local.snapshot(), &store.view()), Vec::new());
+        assert_eq!(
+            plan(
+                &node(),
+                &local.snapshot(),
+                &CatalogNode::read(&store.view(), "n1")
+            ),
+            Vec::new()
+        );
 
         local.update_check("service:web", health::PASSING, "ok");
-        let update = plan(&node(), &local.snapshot(), &store.view());
+        let update = plan(
+            &node(),
+            &local.snapshot(),
+            &CatalogNode::read(&store.view(), "n1"),
+        );
         assert_eq!(update.len(), 1);
         apply_all(&store, update);
         assert_eq!(store.view().node_checks("n1")[0].status, health::PASSING);
 
         local.remove_service("web");
-        let removal = plan(&node(), &local.snapshot(), &store.view());
+        let removal = plan(
+            &node(),
+            &local.snapshot(),
+            &CatalogNode::read(&store.view(), "n1"),
+        );
         assert_eq!(
             removal,
             vec![Command::Deregister {
@@ -249,6 +291,13 @@ mod tests {
         );
         apply_all(&store, removal);
         assert!(store.view().node_checks("n1").is_empty());
-        assert_eq!(plan(&node(), &local.snapshot(), &store.view()), Vec::new());
+        assert_eq!(
+            plan(
+                &node(),
+                &local.snapshot(),
+                &CatalogNode::read(&store.view(), "n1")
+            ),
+            Vec::new()
+        );
     }
 }

@@ -87,8 +87,18 @@ impl Default for EventLog {
 }
 
 impl EventLog {
-    /// Stamp `event` with the next Lamport time, remember it, and return it.
+    /// Stamp `event` with the next Lamport time, remember it, and return it. An event already
+    /// seen (same ID: fired here and echoed back by gossip) is kept once.
     pub fn fire(&self, mut event: UserEvent) -> UserEvent {
+        if let Some(seen) = self
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|e| e.id == event.id)
+        {
+            return seen.clone();
+        }
         {
             let mut ltime = self.ltime.lock().unwrap_or_else(|p| p.into_inner());
             *ltime += 1;

@@ -40,10 +40,13 @@ pub fn tags(config: &RuntimeConfig, node: &NodeIdentity) -> BTreeMap<String, Str
     tag("vsn", "2".into());
     tag("vsn_min", "2".into());
     tag("vsn_max", "3".into());
+    tag("ft_fs", "1".into());
+    tag("ft_si", "1".into());
     if config.server {
         tag("role", "consul".into());
         tag("port", config.ports.server.unwrap_or(8300).to_string());
         tag("raft_vsn", "3".into());
+        tag("acls", if config.acl.enabled { "1" } else { "0" }.into());
         if config.bootstrap_expect > 0 {
             tag("expect", config.bootstrap_expect.to_string());
         }
@@ -170,12 +173,24 @@ pub fn encode_user_event(event: &UserEvent) -> Vec<u8> {
     serde_json::to_vec(event).unwrap_or_default()
 }
 
+/// Server RPC addresses of the alive servers of this agent's datacenter.
+fn alive_servers(agent: &Agent, lan: &Gossip) -> Vec<String> {
+    lan.members()
+        .iter()
+        .filter(|m| m.status == GossipStatus::Alive)
+        .filter(|m| m.tags.get("role").map(String::as_str) == Some("consul"))
+        .filter(|m| m.tags.get("dc") == Some(&agent.node().datacenter))
+        .filter_map(|m| m.tags.get("port").map(|p| format!("{}:{p}", m.addr.ip())))
+        .collect()
+}
+
 /// Turn gossip events into agent events until shutdown.
 pub async fn run_events(agent: Arc<Agent>) {
     let Some(lan) = agent.lan() else {
         return;
     };
     let mut events = lan.events();
+    agent.server().set_known_servers(alive_servers(&agent, lan));
     let shutdown = agent.shutdown_token();
     loop {
         let event = tokio::select! {
@@ -191,8 +206,10 @@ pub async fn run_events(agent: Arc<Agent>) {
                     }
                 }
             }
-            Ok(_) => agent.members_changed(),
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => agent.members_changed(),
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                agent.server().set_known_servers(alive_servers(&agent, lan));
+                agent.members_changed();
+            }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
     }

@@ -50,12 +50,14 @@ const LEADER_HOLD: Duration = Duration::from_secs(7);
 /// Pause between attempts while no leader is known.
 const LEADER_RETRY: Duration = Duration::from_millis(50);
 
-/// The replicated store of one server.
+/// The replicated store of one server — or, on a client agent, the way to the servers'.
 #[derive(Clone)]
 pub struct Server {
     store: Arc<Store>,
     consensus: Consensus,
     rpc: RpcClient,
+    /// Server RPC addresses of this datacenter's servers, as gossip last reported them.
+    known_servers: Arc<std::sync::RwLock<Vec<String>>>,
 }
 
 impl Server {
@@ -66,7 +68,28 @@ impl Server {
             store,
             consensus,
             rpc,
+            known_servers: Arc::default(),
         }
+    }
+
+    /// Replace the known servers (called on gossip membership changes).
+    pub fn set_known_servers(&self, servers: Vec<String>) {
+        *self
+            .known_servers
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = servers;
+    }
+
+    /// The known servers, in a random order so load spreads.
+    pub fn known_servers(&self) -> Vec<String> {
+        use rand::seq::SliceRandom;
+        let mut servers = self
+            .known_servers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        servers.shuffle(&mut rand::rng());
+        servers
     }
 
     /// The local state store (reads only; writes go through [`Server::write`]).
@@ -90,28 +113,45 @@ impl Server {
         decode(&bytes).map_err(|err| ServerError::Internal(format!("bad apply result: {err}")))
     }
 
-    /// Propose encoded bytes here if this server leads, else at the leader; wait up to
-    /// [`LEADER_HOLD`] for a leader to be known.
+    /// Propose encoded bytes: here if this server leads, else at the leader, else (on a client
+    /// agent, or when no leader is known) through any known server, which redirects to the
+    /// leader; waits up to [`LEADER_HOLD`] for a leader.
     pub async fn propose(&self, bytes: Vec<u8>) -> Result<Vec<u8>, ServerError> {
         let deadline = tokio::time::Instant::now() + LEADER_HOLD;
+        let mut hint: Option<String> = None;
         loop {
-            let leader = match self.consensus.write(bytes.clone()).await {
-                Ok((_index, result)) => return Ok(result),
-                Err(WriteError::NotLeader { leader_addr }) => leader_addr,
-                Err(WriteError::LeadershipLost) => None,
-                Err(other) => return Err(other.into()),
-            };
-            if let Some(addr) = leader {
-                match self.rpc.apply(&addr, bytes.clone()).await {
-                    Ok((_index, result)) => return Ok(result),
-                    Err(RpcError::NotLeader { .. } | RpcError::Unavailable(_)) => {}
-                    Err(other) => return Err(ServerError::Internal(other.to_string())),
-                }
-            }
             if tokio::time::Instant::now() >= deadline {
                 return Err(ServerError::NoLeader);
             }
-            tokio::time::sleep(LEADER_RETRY).await;
+            if hint.is_none() {
+                match self.consensus.write(bytes.clone()).await {
+                    Ok((_index, result)) => return Ok(result),
+                    Err(WriteError::NotLeader { leader_addr }) => hint = leader_addr,
+                    Err(WriteError::LeadershipLost) => {}
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            let targets: Vec<String> = hint
+                .take()
+                .into_iter()
+                .chain(self.known_servers())
+                .collect();
+            for addr in targets {
+                match self.rpc.apply(&addr, bytes.clone()).await {
+                    Ok((_index, result)) => return Ok(result),
+                    Err(RpcError::NotLeader {
+                        leader_addr: Some(leader),
+                    }) => {
+                        hint = Some(leader);
+                        break;
+                    }
+                    Err(RpcError::NotLeader { leader_addr: None } | RpcError::Unavailable(_)) => {}
+                    Err(other) => return Err(ServerError::Internal(other.to_string())),
+                }
+            }
+            if hint.is_none() {
+                tokio::time::sleep(LEADER_RETRY).await;
+            }
         }
     }
 

@@ -12,7 +12,9 @@ mod config;
 mod coordinate;
 pub mod error;
 mod event;
+pub mod forward;
 mod health;
+mod internal;
 mod kv;
 mod metrics;
 mod operator;
@@ -67,7 +69,12 @@ pub fn router(agent: AppState) -> Router {
         .merge(coordinate::routes())
         .merge(metrics::routes())
         .merge(usage::routes())
+        .merge(internal::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            agent.clone(),
+            forward::forward,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(agent)
 }

@@ -96,24 +96,30 @@ fn is_timestamp(s: &str) -> bool {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
-/// A JSON body from a GET, asserting 200, with the agent's (random) server RPC port shown as
-/// Consul's default 8300.
+/// A JSON body from a GET, asserting 200, with the agent's (random) cluster ports shown as
+/// Consul's defaults (8300, 8301, 8302).
 async fn get(agent: &TestAgent, path: &str) -> Value {
     let mut body = agent.get_json(path).await;
-    default_rpc_port(&mut body, agent.rpc_port);
+    for &(port, default) in &agent.ports {
+        default_port(&mut body, port, default);
+    }
     body
 }
 
-/// Rewrite the test agent's server RPC port to 8300 wherever it appears (addresses, tags,
-/// the `consul` service's port), so golden files do not depend on the port a test got.
-fn default_rpc_port(value: &mut Value, port: u16) {
+/// Rewrite `port` to `default` wherever it appears (addresses, tags, service ports), so golden
+/// files do not depend on the ports a test got.
+fn default_port(value: &mut Value, port: u16, default: u16) {
     let addr = format!("127.0.0.1:{port}");
     match value {
-        Value::String(s) if *s == addr => *s = "127.0.0.1:8300".to_string(),
-        Value::String(s) if *s == port.to_string() => *s = "8300".to_string(),
-        Value::Number(n) if n.as_u64() == Some(u64::from(port)) => *value = json!(8300),
-        Value::Array(items) => items.iter_mut().for_each(|v| default_rpc_port(v, port)),
-        Value::Object(map) => map.values_mut().for_each(|v| default_rpc_port(v, port)),
+        Value::String(s) if *s == addr => *s = format!("127.0.0.1:{default}"),
+        Value::String(s) if *s == port.to_string() => *s = default.to_string(),
+        Value::Number(n) if n.as_u64() == Some(u64::from(port)) => *value = json!(default),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| default_port(v, port, default)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| default_port(v, port, default)),
         _ => {}
     }
 }

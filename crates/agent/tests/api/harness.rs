@@ -15,6 +15,8 @@ pub(crate) struct TestAgent {
     pub(crate) agent: Arc<Agent>,
     /// The server RPC port (what `status/leader` reports after `127.0.0.1:`).
     pub(crate) rpc_port: u16,
+    /// Each cluster port this agent got, with Consul's default for it (server, serf LAN/WAN).
+    pub(crate) ports: Vec<(u16, u16)>,
     base: String,
     client: reqwest::Client,
 }
@@ -31,6 +33,7 @@ impl TestAgent {
         let port = free_port().to_string();
         let rpc_port = free_port();
         let server_port = rpc_port.to_string();
+        let (lan_port, wan_port) = (free_port(), free_port());
         let mut args: Vec<String> = [
             "-dev",
             "-http-port",
@@ -41,6 +44,10 @@ impl TestAgent {
             "-1",
             "-server-port",
             &server_port,
+            "-serf-lan-port",
+            &lan_port.to_string(),
+            "-serf-wan-port",
+            &wan_port.to_string(),
         ]
         .iter()
         .map(|s| s.to_string())
@@ -51,6 +58,7 @@ impl TestAgent {
         let addr = agent.http_addrs()[0];
         let test = TestAgent {
             rpc_port,
+            ports: vec![(rpc_port, 8300), (lan_port, 8301), (wan_port, 8302)],
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             agent,

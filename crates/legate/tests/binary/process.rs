@@ -12,7 +12,7 @@ use std::time::Duration;
 use std::time::Instant;
 
 /// Longest a test waits for a process or a condition.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(15);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Path of the binary under test.
 pub(crate) fn binary() -> &'static str {
@@ -34,6 +34,17 @@ impl AgentProcess {
     /// Start `legate agent <args>` on free HTTP, server RPC and serf ports and wait for its
     /// HTTP listener.
     pub(crate) fn start(args: &[&str]) -> AgentProcess {
+        // Parallel tests pick free ports independently, so two may race for one; retry with
+        // fresh ports as Consul's own SDK test server does.
+        for _ in 0..2 {
+            if let Ok(agent) = std::panic::catch_unwind(|| AgentProcess::start_once(args)) {
+                return agent;
+            }
+        }
+        AgentProcess::start_once(args)
+    }
+
+    fn start_once(args: &[&str]) -> AgentProcess {
         let rpc_port = free_port();
         let (rpc, lan, wan) = (
             rpc_port.to_string(),

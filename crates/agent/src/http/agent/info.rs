@@ -21,43 +21,8 @@ const MEMBER_ALIVE: u8 = 1;
 pub(crate) fn member(agent: &Agent, wan: bool) -> Value {
     let config = agent.config();
     let node = agent.node();
-    // Go renders member tags as a map: keys sorted.
-    let mut tags = std::collections::BTreeMap::new();
-    let mut tag = |k: &str, v: String| {
-        tags.insert(k.to_string(), v);
-    };
-    tag("build", format!("{CONSUL_VERSION}:"));
-    tag("dc", node.datacenter.clone());
-    tag("id", node.id.clone());
-    tag("segment", String::new());
-    tag("vsn", "2".into());
-    tag("vsn_max", "3".into());
-    tag("vsn_min", "2".into());
-    tag("ft_fs", "1".into());
-    tag("ft_si", "1".into());
-    if config.server {
-        tag("role", "consul".into());
-        tag("port", config.ports.server.unwrap_or(8300).to_string());
-        tag("raft_vsn", "3".into());
-        if config.bootstrap_expect > 0 {
-            tag("expect", config.bootstrap_expect.to_string());
-        }
-        tag("acls", if config.acl.enabled { "1" } else { "0" }.into());
-        if config.bootstrap {
-            tag("bootstrap", "1".into());
-        }
-        if let Some(port) = config.ports.serf_wan {
-            tag("wan_join_port", port.to_string());
-        }
-        if let Some(port) = config.ports.grpc_tls {
-            tag("grpc_tls_port", port.to_string());
-        }
-    } else {
-        tag("role", "node".into());
-    }
-    if let Some(port) = config.ports.grpc {
-        tag("grpc_port", port.to_string());
-    }
+    // Go renders member tags as a map: keys sorted (a BTreeMap here).
+    let tags = crate::membership::tags(&config, node);
     let (name, port) = if wan {
         (
             format!("{}.{}", node.name, node.datacenter),
