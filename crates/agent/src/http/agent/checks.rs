@@ -73,43 +73,16 @@ fn ttl(
     Ok(reply::empty())
 }
 
-pub(super) async fn pass(
-    State(agent): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    ttl(
-        &agent,
-        &id,
-        health::PASSING,
-        params.get("note").unwrap_or(""),
-    )
-}
-
-pub(super) async fn warn(
-    State(agent): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    ttl(
-        &agent,
-        &id,
-        health::WARNING,
-        params.get("note").unwrap_or(""),
-    )
-}
-
-pub(super) async fn fail(
-    State(agent): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    ttl(
-        &agent,
-        &id,
-        health::CRITICAL,
-        params.get("note").unwrap_or(""),
-    )
+/// `PUT /v1/agent/check/{pass,warn,fail}/{id}?note=`: the handler for one fixed status.
+pub(super) fn ttl_status(
+    status: &'static str,
+) -> impl Fn(State<AppState>, Path<String>, Params) -> std::future::Ready<Result<Response, ApiError>>
++ Clone
++ Send
++ 'static {
+    move |State(agent), Path(id), params| {
+        std::future::ready(ttl(&agent, &id, status, params.get("note").unwrap_or("")))
+    }
 }
 
 #[derive(Deserialize, Default)]

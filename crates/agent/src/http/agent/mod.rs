@@ -10,6 +10,8 @@ use axum::Router;
 use axum::routing::get;
 use axum::routing::put;
 
+use legate_state::model::health;
+
 use super::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -40,9 +42,18 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/v1/agent/checks", get(checks::list))
         .route("/v1/agent/check/register", put(checks::register))
         .route("/v1/agent/check/deregister/{id}", put(checks::deregister))
-        .route("/v1/agent/check/pass/{id}", put(checks::pass))
-        .route("/v1/agent/check/warn/{id}", put(checks::warn))
-        .route("/v1/agent/check/fail/{id}", put(checks::fail))
+        .route(
+            "/v1/agent/check/pass/{id}",
+            put(checks::ttl_status(health::PASSING)),
+        )
+        .route(
+            "/v1/agent/check/warn/{id}",
+            put(checks::ttl_status(health::WARNING)),
+        )
+        .route(
+            "/v1/agent/check/fail/{id}",
+            put(checks::ttl_status(health::CRITICAL)),
+        )
         .route("/v1/agent/check/update/{id}", put(checks::update))
         .route("/v1/agent/maintenance", put(lifecycle::node_maintenance))
         .route("/v1/agent/reload", put(lifecycle::reload))
