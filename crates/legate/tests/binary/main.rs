@@ -9,3 +9,4 @@ mod config_files;
 mod durability;
 mod launch_styles;
 mod lifecycle;
+mod linearizability;

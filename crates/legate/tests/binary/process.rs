@@ -68,7 +68,12 @@ impl AgentProcess {
     /// Start `legate agent <args>` adding only a free HTTP port (for configs that set every
     /// other port themselves).
     pub(crate) fn start_exact(args: &[&str]) -> AgentProcess {
-        let port = free_port().to_string();
+        AgentProcess::start_on(args, free_port())
+    }
+
+    /// Start `legate agent <args>` with its HTTP API on `http_port`.
+    pub(crate) fn start_on(args: &[&str], http_port: u16) -> AgentProcess {
+        let port = http_port.to_string();
         let mut child = Command::new(binary())
             .arg("agent")
             .args(args)

@@ -1,0 +1,289 @@
+//! Linearizability under leader loss: three servers and a client agent; workers write, read
+//! and compare-and-set a few keys through every agent while the leader is SIGKILLed and
+//! restarted again and again. Every operation is recorded with its invocation and response
+//! time; the history must be linearizable (a real Wing & Gong search, not a count): no lost,
+//! duplicated or reordered acknowledged operation. Operations whose outcome the client cannot
+//! know (timeouts, errors mid-election) are recorded as indeterminate.
+//!
+//! `LEGATE_SOAK_KILLS` sets the number of leader kills (default 20; the soak variant is 100).
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use std::time::Instant;
+
+use legate_linearizability::Op;
+use legate_linearizability::Operation;
+use rand::Rng;
+
+use crate::process::AgentProcess;
+use crate::process::PATIENCE;
+use crate::process::free_port;
+
+type History = Vec<Operation<String, String>>;
+
+const KEYS: [&str; 3] = ["lin/a", "lin/b", "lin/c"];
+const WORKERS: usize = 6;
+
+/// One restartable agent with fixed ports and data directory.
+struct Member {
+    args: Vec<String>,
+    http_port: u16,
+    rpc_port: u16,
+    process: Option<AgentProcess>,
+}
+
+impl Member {
+    fn start(&mut self) {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.process = Some(AgentProcess::start_on(&args, self.http_port));
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+}
+
+fn members(dir: &std::path::Path) -> Vec<Member> {
+    let lan: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    (0..4)
+        .map(|i| {
+            let server = i < 3;
+            let name = if server {
+                format!("s{i}")
+            } else {
+                "c0".to_string()
+            };
+            let rpc = free_port();
+            let mut args: Vec<String> = Vec::new();
+            if server {
+                args.extend(["-server".into(), "-bootstrap-expect".into(), "3".into()]);
+            }
+            args.extend([
+                "-node".into(),
+                name.clone(),
+                "-bind".into(),
+                "127.0.0.1".into(),
+                "-data-dir".into(),
+                dir.join(&name).display().to_string(),
+                "-server-port".into(),
+                rpc.to_string(),
+                "-serf-lan-port".into(),
+                lan[i].to_string(),
+                "-serf-wan-port".into(),
+                free_port().to_string(),
+                "-hcl".into(),
+                "performance { raft_multiplier = 1 }".into(),
+            ]);
+            for (j, port) in lan.iter().enumerate().take(3) {
+                if j != i {
+                    args.extend(["-retry-join".into(), format!("127.0.0.1:{port}")]);
+                }
+            }
+            Member {
+                args,
+                http_port: free_port(),
+                rpc_port: rpc,
+                process: None,
+            }
+        })
+        .collect()
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+fn leader_of(c: &reqwest::blocking::Client, m: &Member) -> Option<String> {
+    m.process.as_ref()?;
+    c.get(m.url("/v1/status/leader"))
+        .send()
+        .ok()?
+        .json::<String>()
+        .ok()
+        .filter(|l| !l.is_empty())
+}
+
+fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE * 2;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One worker: random operations on random keys through random agents until `stop`.
+fn worker(
+    id: usize,
+    urls: Vec<String>,
+    start: Instant,
+    stop: Arc<AtomicBool>,
+    history: Arc<Mutex<History>>,
+) {
+    let c = client();
+    let mut rng = rand::rng();
+    let now = || u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let mut seq = 0u64;
+    let record = |op: Operation<String, String>| history.lock().unwrap().push(op);
+    while !stop.load(Ordering::Relaxed) {
+        let key = KEYS[rng.random_range(0..KEYS.len())].to_string();
+        let base = &urls[rng.random_range(0..urls.len())];
+        seq += 1;
+        let value = format!("w{id}-{seq}");
+        match rng.random_range(0..10) {
+            0..4 => {
+                let invoke = now();
+                let put = c
+                    .put(format!("{base}/v1/kv/{key}"))
+                    .body(value.clone())
+                    .send();
+                match put.and_then(|r| r.text()) {
+                    Ok(t) if t == "true" => record(Operation::write(key, value, invoke, now())),
+                    _ => record(Operation::indeterminate(key, Op::Write(value), invoke)),
+                }
+            }
+            4..7 => {
+                let invoke = now();
+                if let Ok(r) = c.get(format!("{base}/v1/kv/{key}?raw")).send() {
+                    match r.status().as_u16() {
+                        200 => {
+                            if let Ok(body) = r.text() {
+                                record(Operation::read(key, invoke, now(), Some(body)));
+                            }
+                        }
+                        404 => record(Operation::read(key, invoke, now(), None)),
+                        _ => {} // a failed read says nothing
+                    }
+                }
+            }
+            _ => {
+                // Read the current value and its index (recorded as a read), then CAS on the
+                // index. Values are unique, so index-CAS is value-CAS on what was read.
+                let invoke = now();
+                let Ok(r) = c.get(format!("{base}/v1/kv/{key}")).send() else {
+                    continue;
+                };
+                let (expect, index) = match r.status().as_u16() {
+                    200 => {
+                        let Ok(entries) = r.json::<serde_json::Value>() else {
+                            continue;
+                        };
+                        let entry = &entries[0];
+                        let raw = entry["Value"].as_str().unwrap_or("");
+                        let decoded = base64_decode(raw);
+                        (Some(decoded), entry["ModifyIndex"].as_u64().unwrap_or(0))
+                    }
+                    404 => (None, 0),
+                    _ => continue,
+                };
+                record(Operation::read(key.clone(), invoke, now(), expect.clone()));
+                let invoke = now();
+                let put = c
+                    .put(format!("{base}/v1/kv/{key}?cas={index}"))
+                    .body(value.clone())
+                    .send();
+                match put.and_then(|r| r.text()) {
+                    Ok(t) if t == "true" || t == "false" => {
+                        record(Operation::cas(
+                            key,
+                            expect,
+                            value,
+                            invoke,
+                            now(),
+                            t == "true",
+                        ));
+                    }
+                    _ => record(Operation::indeterminate(
+                        key,
+                        Op::Cas { expect, new: value },
+                        invoke,
+                    )),
+                }
+            }
+        }
+    }
+}
+
+fn base64_decode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default()
+}
+
+#[test]
+fn kv_is_linearizable_across_leader_kills() {
+    let kills: usize = std::env::var("LEGATE_SOAK_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = members(dir.path());
+    for m in &mut cluster {
+        m.start();
+    }
+    let c = client();
+    wait_for("a leader known to every agent", || {
+        let leaders: Vec<Option<String>> = cluster.iter().map(|m| leader_of(&c, m)).collect();
+        leaders.iter().all(|l| l.is_some()) && leaders.windows(2).all(|w| w[0] == w[1])
+    });
+
+    let start = Instant::now();
+    let stop = Arc::new(AtomicBool::new(false));
+    let history: Arc<Mutex<History>> = Arc::default();
+    let urls: Vec<String> = cluster.iter().map(|m| m.url("")).collect();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|id| {
+            let (urls, stop, history) = (urls.clone(), stop.clone(), history.clone());
+            std::thread::spawn(move || worker(id, urls, start, stop, history))
+        })
+        .collect();
+
+    for round in 0..kills {
+        let leader = cluster[..3]
+            .iter()
+            .find_map(|m| leader_of(&c, m))
+            .expect("a leader");
+        let victim = cluster[..3]
+            .iter()
+            .position(|m| leader.ends_with(&format!(":{}", m.rpc_port)))
+            .expect("leader is a server");
+        drop(cluster[victim].process.take()); // SIGKILL
+        wait_for(&format!("round {round}: a new leader"), || {
+            cluster[..3]
+                .iter()
+                .filter(|m| m.process.is_some())
+                .any(|m| leader_of(&c, m).is_some_and(|l| l != leader))
+        });
+        cluster[victim].start();
+        wait_for(
+            &format!("round {round}: the restarted server follows a leader"),
+            || leader_of(&c, &cluster[victim]).is_some(),
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().expect("worker");
+    }
+
+    let history = history.lock().unwrap().clone();
+    let acknowledged = history.iter().filter(|o| o.response().is_some()).count();
+    eprintln!(
+        "{kills} leader kills, {} operations ({acknowledged} acknowledged)",
+        history.len()
+    );
+    assert!(
+        acknowledged > 100,
+        "too few acknowledged operations to mean anything: {acknowledged}"
+    );
+    if let Err(err) = legate_linearizability::check(&history) {
+        panic!("history is not linearizable:\n{err}");
+    }
+}
