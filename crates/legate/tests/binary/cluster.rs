@@ -8,17 +8,22 @@ use crate::process::eventually;
 use crate::process::free_port;
 use crate::process::http;
 
-struct Node {
-    process: Option<AgentProcess>,
-    lan_port: u16,
-    rpc_port: u16,
+pub(crate) struct Node {
+    pub(crate) process: Option<AgentProcess>,
+    pub(crate) lan_port: u16,
+    pub(crate) rpc_port: u16,
 }
 
-fn start_server(name: &str, data: &std::path::Path, join: Option<u16>) -> Node {
+pub(crate) fn start_server(name: &str, data: &std::path::Path, join: Option<u16>) -> Node {
     start_agent(name, data, join, true)
 }
 
-fn start_agent(name: &str, data: &std::path::Path, join: Option<u16>, server: bool) -> Node {
+pub(crate) fn start_agent(
+    name: &str,
+    data: &std::path::Path,
+    join: Option<u16>,
+    server: bool,
+) -> Node {
     let (lan, rpc) = (free_port(), free_port());
     let (lan_s, rpc_s, wan_s) = (lan.to_string(), rpc.to_string(), free_port().to_string());
     let data_dir = data.join(name);
@@ -53,7 +58,7 @@ fn start_agent(name: &str, data: &std::path::Path, join: Option<u16>, server: bo
     }
 }
 
-fn get_json(url: &str) -> Option<serde_json::Value> {
+pub(crate) fn get_json(url: &str) -> Option<serde_json::Value> {
     http().get(url).send().ok()?.json().ok()
 }
 

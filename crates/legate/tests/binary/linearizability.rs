@@ -18,104 +18,16 @@ use legate_linearizability::Op;
 use legate_linearizability::Operation;
 use rand::Rng;
 
-use crate::process::AgentProcess;
-use crate::process::PATIENCE;
-use crate::process::free_port;
+use crate::fleet::client;
+use crate::fleet::datacenter;
+use crate::fleet::leader_of;
+use crate::fleet::member_at;
+use crate::fleet::wait_for;
 
 type History = Vec<Operation<String, String>>;
 
 const KEYS: [&str; 3] = ["lin/a", "lin/b", "lin/c"];
 const WORKERS: usize = 6;
-
-/// One restartable agent with fixed ports and data directory.
-struct Member {
-    args: Vec<String>,
-    http_port: u16,
-    rpc_port: u16,
-    process: Option<AgentProcess>,
-}
-
-impl Member {
-    fn start(&mut self) {
-        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
-        self.process = Some(AgentProcess::start_on(&args, self.http_port));
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.http_port)
-    }
-}
-
-fn members(dir: &std::path::Path) -> Vec<Member> {
-    let lan: Vec<u16> = (0..4).map(|_| free_port()).collect();
-    (0..4)
-        .map(|i| {
-            let server = i < 3;
-            let name = if server {
-                format!("s{i}")
-            } else {
-                "c0".to_string()
-            };
-            let rpc = free_port();
-            let mut args: Vec<String> = Vec::new();
-            if server {
-                args.extend(["-server".into(), "-bootstrap-expect".into(), "3".into()]);
-            }
-            args.extend([
-                "-node".into(),
-                name.clone(),
-                "-bind".into(),
-                "127.0.0.1".into(),
-                "-data-dir".into(),
-                dir.join(&name).display().to_string(),
-                "-server-port".into(),
-                rpc.to_string(),
-                "-serf-lan-port".into(),
-                lan[i].to_string(),
-                "-serf-wan-port".into(),
-                free_port().to_string(),
-                "-hcl".into(),
-                "performance { raft_multiplier = 1 }".into(),
-            ]);
-            for (j, port) in lan.iter().enumerate().take(3) {
-                if j != i {
-                    args.extend(["-retry-join".into(), format!("127.0.0.1:{port}")]);
-                }
-            }
-            Member {
-                args,
-                http_port: free_port(),
-                rpc_port: rpc,
-                process: None,
-            }
-        })
-        .collect()
-}
-
-fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client")
-}
-
-fn leader_of(c: &reqwest::blocking::Client, m: &Member) -> Option<String> {
-    m.process.as_ref()?;
-    c.get(m.url("/v1/status/leader"))
-        .send()
-        .ok()?
-        .json::<String>()
-        .ok()
-        .filter(|l| !l.is_empty())
-}
-
-fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE * 2;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// One worker: random operations on random keys through random agents until `stop`.
 fn worker(
@@ -225,7 +137,7 @@ fn kv_is_linearizable_across_leader_kills() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
-    let mut cluster = members(dir.path());
+    let mut cluster = datacenter(dir.path(), 3, 1, &[]);
     for m in &mut cluster {
         m.start();
     }
@@ -251,11 +163,8 @@ fn kv_is_linearizable_across_leader_kills() {
             .iter()
             .find_map(|m| leader_of(&c, m))
             .expect("a leader");
-        let victim = cluster[..3]
-            .iter()
-            .position(|m| leader.ends_with(&format!(":{}", m.rpc_port)))
-            .expect("leader is a server");
-        drop(cluster[victim].process.take()); // SIGKILL
+        let victim = member_at(&cluster[..3], &leader).expect("leader is a server");
+        cluster[victim].kill();
         wait_for(&format!("round {round}: a new leader"), || {
             cluster[..3]
                 .iter()

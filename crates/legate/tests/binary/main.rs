@@ -7,6 +7,8 @@ mod cli;
 mod cluster;
 mod config_files;
 mod durability;
+mod faults;
+mod fleet;
 mod launch_styles;
 mod lifecycle;
 mod linearizability;
