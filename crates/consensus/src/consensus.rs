@@ -153,9 +153,16 @@ impl Consensus {
         Ok(())
     }
 
-    /// Whether this node is currently the raft leader.
+    /// Whether this node is currently the raft leader (possibly not yet established: see
+    /// [`Consensus::is_established_leader`]).
     pub fn is_leader(&self) -> bool {
         self.inner.raft.is_leader()
+    }
+
+    /// Whether this node leads *and* has established its leadership: confirmed by a quorum
+    /// and applied everything committed before its term, so its state may answer reads.
+    pub fn is_established_leader(&self) -> bool {
+        *self.inner.leader_rx.borrow() && self.inner.raft.is_leader()
     }
 
     /// RPC address of the current leader, if one is known.

@@ -25,9 +25,10 @@ pub async fn query<T>(
     let consensus = server.consensus();
     match opts.consistency {
         Consistency::Stale => {}
-        // The leader serves default reads from its state; a follower first catches up to the
-        // leader's read index, which makes the read as fresh as the leader's.
-        Consistency::Default if consensus.is_leader() => {}
+        // An established leader serves default reads from its state (Consul's default mode);
+        // a just-elected leader may not have applied the previous term's entries yet, and a
+        // follower first catches up to the leader's read index — both go through the barrier.
+        Consistency::Default if consensus.is_established_leader() => {}
         Consistency::Default | Consistency::Consistent => server.read_barrier().await?,
     }
     let known_leader = consensus.leader_addr().is_some();

@@ -10,7 +10,6 @@ use crate::process::free_port;
 
 /// One restartable agent.
 pub(crate) struct Member {
-    pub(crate) name: String,
     args: Vec<String>,
     pub(crate) http_port: u16,
     pub(crate) rpc_port: u16,
@@ -93,7 +92,6 @@ pub(crate) fn datacenter(
                 }
             }
             Member {
-                name,
                 args,
                 http_port: free_port(),
                 rpc_port: rpc,

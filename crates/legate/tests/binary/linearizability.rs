@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 use std::time::Instant;
 
 use legate_linearizability::Op;
@@ -26,7 +26,10 @@ use crate::fleet::wait_for;
 
 type History = Vec<Operation<String, String>>;
 
-const KEYS: [&str; 3] = ["lin/a", "lin/b", "lin/c"];
+/// Keys per kill round. Workers move to fresh keys every round, so each key lives through at
+/// most one leader kill: indeterminate operations never linearize "before" anything, so
+/// letting them pile up on one key makes the (exponential) search explode.
+const KEYS: usize = 3;
 const WORKERS: usize = 6;
 
 /// One worker: random operations on random keys through random agents until `stop`.
@@ -35,6 +38,7 @@ fn worker(
     urls: Vec<String>,
     start: Instant,
     stop: Arc<AtomicBool>,
+    round: Arc<AtomicUsize>,
     history: Arc<Mutex<History>>,
 ) {
     let c = client();
@@ -43,7 +47,11 @@ fn worker(
     let mut seq = 0u64;
     let record = |op: Operation<String, String>| history.lock().unwrap().push(op);
     while !stop.load(Ordering::Relaxed) {
-        let key = KEYS[rng.random_range(0..KEYS.len())].to_string();
+        let key = format!(
+            "lin/{}/{}",
+            round.load(Ordering::Relaxed),
+            rng.random_range(0..KEYS)
+        );
         let base = &urls[rng.random_range(0..urls.len())];
         seq += 1;
         let value = format!("w{id}-{seq}");
@@ -149,16 +157,19 @@ fn kv_is_linearizable_across_leader_kills() {
 
     let start = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
+    let current_round = Arc::new(AtomicUsize::new(0));
     let history: Arc<Mutex<History>> = Arc::default();
     let urls: Vec<String> = cluster.iter().map(|m| m.url("")).collect();
     let workers: Vec<_> = (0..WORKERS)
         .map(|id| {
             let (urls, stop, history) = (urls.clone(), stop.clone(), history.clone());
-            std::thread::spawn(move || worker(id, urls, start, stop, history))
+            let round = current_round.clone();
+            std::thread::spawn(move || worker(id, urls, start, stop, round, history))
         })
         .collect();
 
     for round in 0..kills {
+        current_round.store(round, Ordering::Relaxed);
         let leader = cluster[..3]
             .iter()
             .find_map(|m| leader_of(&c, m))
