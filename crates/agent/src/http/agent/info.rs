@@ -16,8 +16,9 @@ use crate::http::reply;
 /// Serf member status code of a live member.
 const MEMBER_ALIVE: u8 = 1;
 
-/// This agent as a gossip member (the only member until the gossip layer exists). In the WAN
-/// pool a server is named `<node>.<datacenter>` and listens on the serf WAN port.
+/// This agent as a gossip member (used when gossip is disabled, and for the WAN pool until
+/// federation exists). In the WAN pool a server is named `<node>.<datacenter>` and listens on
+/// the serf WAN port.
 pub(crate) fn member(agent: &Agent, wan: bool) -> Value {
     let config = agent.config();
     let node = agent.node();
@@ -31,29 +32,34 @@ pub(crate) fn member(agent: &Agent, wan: bool) -> Value {
     } else {
         (node.name.clone(), config.ports.serf_lan.unwrap_or(8301))
     };
-    json!({
-        "Name": name,
-        "Addr": node.address,
-        "Port": port,
-        "Tags": tags,
-        "Status": MEMBER_ALIVE,
-        "ProtocolMin": 1,
-        "ProtocolMax": 5,
-        "ProtocolCur": 2,
-        "DelegateMin": 2,
-        "DelegateMax": 5,
-        "DelegateCur": 4,
-    })
+    member_json(&name, &node.address, port, &tags, MEMBER_ALIVE)
 }
 
 /// A LAN gossip member in Consul's JSON shape.
 fn gossip_member(m: &legate_gossip::Member) -> Value {
+    member_json(
+        &m.name,
+        &m.addr.ip().to_string(),
+        m.port(),
+        &m.tags,
+        m.status.code(),
+    )
+}
+
+/// Consul's member object (serf protocol and delegate versions as Consul reports them).
+fn member_json(
+    name: &str,
+    addr: &str,
+    port: u16,
+    tags: &std::collections::BTreeMap<String, String>,
+    status: u8,
+) -> Value {
     json!({
-        "Name": m.name,
-        "Addr": m.addr.ip().to_string(),
-        "Port": m.port(),
-        "Tags": m.tags,
-        "Status": m.status.code(),
+        "Name": name,
+        "Addr": addr,
+        "Port": port,
+        "Tags": tags,
+        "Status": status,
         "ProtocolMin": 1,
         "ProtocolMax": 5,
         "ProtocolCur": 2,
