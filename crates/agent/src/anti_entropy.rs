@@ -214,6 +214,15 @@ mod tests {
         }
     }
 
+    /// The plan for node `n1` against the store as it is now.
+    fn plan_now(local: &LocalState, store: &Store) -> Vec<Command> {
+        plan(
+            &node(),
+            &local.snapshot(),
+            &CatalogNode::read(&store.view(), "n1"),
+        )
+    }
+
     fn apply_all(store: &Store, commands: Vec<Command>) {
         for command in commands {
             let index = store.last_index() + 1;
@@ -249,38 +258,19 @@ mod tests {
                 None,
             )],
         );
-        let first = plan(
-            &node(),
-            &local.snapshot(),
-            &CatalogNode::read(&store.view(), "n1"),
-        );
+        let first = plan_now(&local, &store);
         assert!(!first.is_empty());
         apply_all(&store, first);
-        assert_eq!(
-            plan(
-                &node(),
-                &local.snapshot(),
-                &CatalogNode::read(&store.view(), "n1")
-            ),
-            Vec::new()
-        );
+        assert_eq!(plan_now(&local, &store), Vec::new());
 
         local.update_check("service:web", health::PASSING, "ok");
-        let update = plan(
-            &node(),
-            &local.snapshot(),
-            &CatalogNode::read(&store.view(), "n1"),
-        );
+        let update = plan_now(&local, &store);
         assert_eq!(update.len(), 1);
         apply_all(&store, update);
         assert_eq!(store.view().node_checks("n1")[0].status, health::PASSING);
 
         local.remove_service("web");
-        let removal = plan(
-            &node(),
-            &local.snapshot(),
-            &CatalogNode::read(&store.view(), "n1"),
-        );
+        let removal = plan_now(&local, &store);
         assert_eq!(
             removal,
             vec![Command::Deregister {
@@ -291,13 +281,6 @@ mod tests {
         );
         apply_all(&store, removal);
         assert!(store.view().node_checks("n1").is_empty());
-        assert_eq!(
-            plan(
-                &node(),
-                &local.snapshot(),
-                &CatalogNode::read(&store.view(), "n1")
-            ),
-            Vec::new()
-        );
+        assert_eq!(plan_now(&local, &store), Vec::new());
     }
 }

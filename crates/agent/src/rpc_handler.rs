@@ -4,6 +4,7 @@
 //! agents, run through this server's own router.
 
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::Weak;
 
 use http_body_util::BodyExt;
@@ -17,9 +18,11 @@ use tower::ServiceExt;
 
 use crate::agent::Agent;
 
-/// The RPC face of a server agent. Holds the agent weakly: the agent owns the RPC server.
+/// The RPC face of a server agent. Holds the agent weakly; the router for forwarded HTTP
+/// requests is built once, on the first one (it lives as long as the RPC server task).
 pub struct AgentRpc {
     agent: Weak<Agent>,
+    router: OnceLock<axum::Router>,
 }
 
 impl AgentRpc {
@@ -27,7 +30,16 @@ impl AgentRpc {
     pub fn new(agent: &Arc<Agent>) -> Self {
         AgentRpc {
             agent: Arc::downgrade(agent),
+            router: OnceLock::new(),
         }
+    }
+
+    fn router(&self) -> Result<axum::Router, RpcError> {
+        if let Some(router) = self.router.get() {
+            return Ok(router.clone());
+        }
+        let router = crate::http::router(self.agent()?);
+        Ok(self.router.get_or_init(|| router).clone())
     }
 
     fn agent(&self) -> Result<Arc<Agent>, RpcError> {
@@ -67,9 +79,9 @@ impl RpcHandler for AgentRpc {
     }
 
     fn http(&self, request: HttpRequest) -> BoxFuture<'static, Result<HttpReply, RpcError>> {
-        let agent = self.agent();
+        let router = self.router();
         Box::pin(async move {
-            let router = crate::http::router(agent?);
+            let router = router?;
             let mut builder = http::Request::builder()
                 .method(request.method.as_str())
                 .uri(request.path_and_query.as_str());

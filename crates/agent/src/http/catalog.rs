@@ -476,21 +476,20 @@ async fn connect(
     .await
 }
 
-async fn node(
-    State(agent): State<AppState>,
-    Path(name): Path<String>,
+/// A node and its services, as `shape` renders them (`null` for an unknown node).
+async fn node_with_services(
+    agent: &AppState,
+    name: &str,
     params: Params,
+    shape: impl Fn(Vec<Value>, &QueryOptions) -> Result<Value, ApiError>,
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
     blocking::json_reply(agent.server(), &opts, &tables, |view| {
-        let body = match view.node_services(&name) {
+        let body = match view.node_services(name) {
             Some((node, services)) if opts.peer.is_none() => {
-                let services: serde_json::Map<String, Value> = services
-                    .iter()
-                    .map(|s| (s.id.clone(), shapes::node_service(s)))
-                    .collect();
-                json!({"Node": node, "Services": services})
+                let services = services.iter().map(shapes::node_service).collect();
+                json!({"Node": node, "Services": shape(services, &opts)?})
             }
             _ => Value::Null,
         };
@@ -499,22 +498,30 @@ async fn node(
     .await
 }
 
+/// `catalog/node/:node`: services as a map by ID.
+async fn node(
+    State(agent): State<AppState>,
+    Path(name): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    node_with_services(&agent, &name, params, |services, _| {
+        let by_id: serde_json::Map<String, Value> = services
+            .into_iter()
+            .map(|s| (s["ID"].as_str().unwrap_or_default().to_string(), s))
+            .collect();
+        Ok(Value::Object(by_id))
+    })
+    .await
+}
+
+/// `catalog/node-services/:node`: services as a list, `?filter` applied.
 async fn node_services(
     State(agent): State<AppState>,
     Path(name): Path<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let opts = agent.query_options(params)?;
-    let tables = [Table::Nodes, Table::Services];
-    blocking::json_reply(agent.server(), &opts, &tables, |view| {
-        let body = match view.node_services(&name) {
-            Some((node, services)) if opts.peer.is_none() => {
-                let services: Vec<Value> = services.iter().map(shapes::node_service).collect();
-                json!({"Node": node, "Services": opts.filter(services)?})
-            }
-            _ => Value::Null,
-        };
-        Ok((body, view.max_index(&tables)))
+    node_with_services(&agent, &name, params, |services, opts| {
+        Ok(Value::Array(opts.filter(services)?))
     })
     .await
 }
