@@ -1,6 +1,6 @@
-//! User events (`/v1/event/fire`, `/v1/event/list`). Consul delivers them by gossip and each
-//! agent keeps the most recent ones in memory; until the gossip layer exists, an event fired
-//! on this agent is delivered to this agent only.
+//! User events (`/v1/event/fire`, `/v1/event/list`): the most recent ones this agent has seen,
+//! as Consul keeps them. Events travel between agents by gossip (`membership.rs`); one fired
+//! here and echoed back by gossip is kept once (same ID).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

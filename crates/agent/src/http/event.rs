@@ -1,8 +1,8 @@
 //! `/v1/event`: fire a user event (`PUT /v1/event/fire/{name}`, with `?node=`, `?service=`,
 //! `?tag=` regexp filters and the body as payload) and list the events this agent has seen
 //! (`GET /v1/event/list`, `?name=`), blocking as Consul does on an index derived from the
-//! last event's ID. Delivery is local until gossip exists: the event reaches this agent when
-//! its filters match it.
+//! last event's ID. A fired event is broadcast by gossip; every agent (this one included)
+//! keeps it when its node, service and tag filters match that agent.
 
 use std::time::Duration;
 
