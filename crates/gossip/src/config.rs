@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::num::{NonZeroU8, NonZeroU32, NonZeroUsize};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::crypto;
@@ -43,6 +44,9 @@ pub struct GossipConfig {
     pub tags: Tags,
     /// Encryption keys; `None` sends plaintext.
     pub keyring: Option<Keyring>,
+    /// Where to save the keyring whenever a keyring operation changes it (Consul's
+    /// `serf/local.keyring`); `None` keeps it in memory only.
+    pub keyring_file: Option<PathBuf>,
     /// Timer profile.
     pub profile: Profile,
     /// How long failed members are kept before being reaped.
@@ -51,6 +55,9 @@ pub struct GossipConfig {
     pub tombstone_timeout: Duration,
     /// Maximum length of a user event's name plus payload.
     pub user_event_size_limit: usize,
+    /// How often to probe a peer for its network coordinate (Vivaldi RTT); `None` disables
+    /// coordinates (Consul's `disable_coordinates`).
+    pub coordinate_probe_interval: Option<Duration>,
 }
 
 impl GossipConfig {
@@ -63,10 +70,12 @@ impl GossipConfig {
             advertise_addr: bind_addr,
             tags: Tags::new(),
             keyring: None,
+            keyring_file: None,
             profile,
             reconnect_timeout: DEFAULT_RECONNECT_TIMEOUT,
             tombstone_timeout: DEFAULT_TOMBSTONE_TIMEOUT,
             user_event_size_limit: DEFAULT_USER_EVENT_SIZE_LIMIT,
+            coordinate_probe_interval: Some(crate::coordinates::default_probe_interval(profile)),
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::event::GossipEvent;
 use crate::identity::NodeId;
 use crate::member::{Member, MemberStatus, Tags};
 use crate::message::{self, BroadcastKey, DecodeError, PushPull, SerfMessage};
+use crate::query::{IncomingQuery, QueryKey};
 use crate::serf::{SerfConfig, SerfState};
 
 /// I/O requested by the core.
@@ -41,6 +42,8 @@ pub enum Output {
     },
     /// Deliver this event to subscribers.
     Event(GossipEvent),
+    /// Answer this query (delivered once per node, the originator included).
+    Query(IncomingQuery),
 }
 
 /// Static settings of a core.
@@ -292,6 +295,36 @@ impl Core {
         }))
     }
 
+    /// Starts a query named `name` with random `id`: stamps it with the query clock and
+    /// disseminates it. Every member, this one included, gets it once as
+    /// [`Output::Query`]; answers go to this node's address.
+    pub(crate) fn query(
+        &mut self,
+        now: Instant,
+        id: u32,
+        name: &str,
+        payload: &[u8],
+        relay_factor: u8,
+    ) -> (QueryKey, Vec<Output>) {
+        let identity = self.foca.identity().clone();
+        let mut key = None;
+        let out = self.local_intent(now, |state| {
+            let query = state.queries().stamp(
+                id,
+                &identity.name,
+                identity.addr,
+                name,
+                payload,
+                relay_factor,
+            );
+            key = Some(query.key());
+            SerfMessage::Query(query)
+        });
+        // `local_intent` always runs the closure.
+        let key = key.unwrap_or(QueryKey { ltime: 0, id });
+        (key, out)
+    }
+
     /// The state to send in a push-pull exchange.
     pub(crate) fn push_pull(&self, join: bool) -> PushPull {
         let state = lock(&self.state);
@@ -376,11 +409,13 @@ impl Core {
 
     fn drain_state(&mut self, out: &mut Vec<Output>) {
         loop {
-            let (events, outgoing) = {
+            let (events, outgoing, queries) = {
                 let mut state = lock(&self.state);
-                (state.take_events(), state.take_outgoing())
+                let queries = state.queries().take_delivered();
+                (state.take_events(), state.take_outgoing(), queries)
             };
             out.extend(events.into_iter().map(Output::Event));
+            out.extend(queries.into_iter().map(|q| Output::Query(IncomingQuery(q))));
             if outgoing.is_empty() {
                 return;
             }

@@ -1,7 +1,7 @@
 //! The I/O shell: runs a [`Core`] on one UDP socket (SWIM packets), a TCP listener
-//! on the same port (join and periodic push-pull), and tokio timers. Packets are
-//! sealed with the keyring's primary key and opened with any installed key; those
-//! no key opens are dropped and counted.
+//! on the same port (join, periodic push-pull, and answers to queries), and tokio
+//! timers. Packets are sealed with the keyring's primary key and opened with any
+//! installed key; those no key opens are dropped and counted.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +21,9 @@ use crate::keyring::{Keyring, SecretKey};
 use crate::member::{Member, MemberStatus, Tags};
 use crate::message::{self, PushPull};
 use crate::transport::{Frame, read_frame, write_frame};
+
+mod probe;
+mod queries;
 
 /// Capacity of the event channel; slow subscribers see `Lagged`.
 const EVENT_CHANNEL: usize = 4096;
@@ -48,6 +51,12 @@ struct Inner {
     dropped_packets: AtomicU64,
     rejected_streams: AtomicU64,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Network-coordinate probes; `None` when coordinates are disabled.
+    coords: Option<Mutex<crate::coordinates::CoordinateProbes>>,
+    /// Queries this node started and is collecting answers for.
+    pending: Mutex<queries::Pending>,
+    /// Where the keyring is saved when it changes.
+    keyring_file: Option<std::path::PathBuf>,
 }
 
 /// A running member of one gossip pool (LAN or WAN).
@@ -91,6 +100,14 @@ impl Gossip {
             .duration_since(UNIX_EPOCH)
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or(0);
+        let probe_every = config.coordinate_probe_interval;
+        let coords = probe::probes(
+            &config.name,
+            probe_every,
+            u64::from_le_bytes([
+                seed[0], seed[1], seed[2], seed[3], seed[4], seed[5], seed[6], seed[7],
+            ]),
+        );
         let (core, outputs) = Core::new(
             CoreConfig {
                 name: config.name,
@@ -110,6 +127,8 @@ impl Gossip {
         let inner = Arc::new(Inner {
             core: Mutex::new(core),
             keyring: RwLock::new(config.keyring),
+            keyring_file: config.keyring_file,
+            pending: Mutex::new(queries::Pending::default()),
             socket,
             events,
             timing,
@@ -118,13 +137,17 @@ impl Gossip {
             dropped_packets: AtomicU64::new(0),
             rejected_streams: AtomicU64::new(0),
             tasks: Mutex::new(Vec::new()),
+            coords,
         });
         inner.execute(outputs).await;
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(udp_loop(inner.clone())),
             tokio::spawn(tcp_loop(inner.clone(), listener)),
             tokio::spawn(periodic_loop(inner.clone())),
         ];
+        if let (Some(every), Some(_)) = (probe_every, &inner.coords) {
+            tasks.push(tokio::spawn(probe::run(inner.clone(), every)));
+        }
         guard(&inner.tasks).extend(tasks);
         Ok(Self { inner })
     }
@@ -328,12 +351,19 @@ impl Inner {
         &self,
         f: impl FnOnce(&mut Keyring) -> Result<(), KeyringError>,
     ) -> Result<(), GossipError> {
-        let mut ring = self
-            .keyring
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let ring = ring.as_mut().ok_or(GossipError::EncryptionDisabled)?;
-        Ok(f(ring)?)
+        let saved = {
+            let mut guard = self
+                .keyring
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let ring = guard.as_mut().ok_or(GossipError::EncryptionDisabled)?;
+            f(ring)?;
+            ring.clone()
+        };
+        if let Err(e) = self.save_keyring(&saved) {
+            tracing::warn!(error = %e, "gossip: cannot save the keyring");
+        }
+        Ok(())
     }
 
     fn keyring(&self) -> Option<Keyring> {
@@ -375,6 +405,7 @@ impl Inner {
                 Output::Event(event) => {
                     let _ = self.events.send(event);
                 }
+                Output::Query(query) => self.answer(query),
             }
         }
     }
@@ -399,6 +430,7 @@ impl Inner {
                 .map_err(|e| e.to_string())?;
             match read_frame(&mut stream).await.map_err(|e| e.to_string())? {
                 Frame::Error(reason) => Err(reason),
+                Frame::Response(_) => Err("unexpected query answer in push-pull".to_string()),
                 Frame::Data(data) => {
                     let plain =
                         crypto::open(self.keyring().as_ref(), &data).map_err(|e| e.to_string())?;
@@ -417,8 +449,13 @@ impl Inner {
     /// Answers one incoming push-pull stream.
     async fn serve_stream(self: Arc<Self>, mut stream: TcpStream) {
         let served = async {
-            let Frame::Data(data) = read_frame(&mut stream).await? else {
-                return Ok::<_, std::io::Error>(());
+            let data = match read_frame(&mut stream).await? {
+                Frame::Data(data) => data,
+                Frame::Response(sealed) => {
+                    self.receive_response(&sealed);
+                    return Ok::<_, std::io::Error>(());
+                }
+                Frame::Error(_) => return Ok(()),
             };
             let keyring = self.keyring();
             let remote = crypto::open(keyring.as_ref(), &data)
@@ -485,6 +522,9 @@ async fn udp_loop(inner: Arc<Inner>) {
                 continue;
             }
         };
+        if probe::intercept(&inner, from, &plain).await {
+            continue;
+        }
         let outputs = inner.with_core(|core| core.handle_packet(now(), &plain));
         inner.execute(outputs).await;
     }

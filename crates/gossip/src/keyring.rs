@@ -61,6 +61,22 @@ impl Keyring {
         }
     }
 
+    /// A keyring holding `keys`, the first one primary (the order of Consul's keyring
+    /// file). `None` when `keys` is empty.
+    pub fn from_keys(keys: Vec<SecretKey>) -> Option<Self> {
+        let primary = keys.first()?.clone();
+        let mut ring = Self::new(primary);
+        for key in keys {
+            ring.install(key);
+        }
+        Some(ring)
+    }
+
+    /// Whether `key` is installed.
+    pub fn contains(&self, key: &SecretKey) -> bool {
+        self.keys.contains(key)
+    }
+
     /// A keyring from Consul's `encrypt` value (base64).
     pub fn from_base64(primary: &str) -> Result<Self, KeyringError> {
         Ok(Self::new(SecretKey::from_base64(primary)?))
@@ -157,6 +173,17 @@ mod tests {
         ring.remove(&a).unwrap();
         assert_eq!(ring.list(), vec![b.to_base64()]);
         ring.remove(&a).unwrap();
+    }
+
+    #[test]
+    fn from_keys_keeps_file_order_primary_first() {
+        let (a, b) = (key(1, 16), key(2, 32));
+        assert_eq!(Keyring::from_keys(Vec::new()), None);
+        let ring = Keyring::from_keys(vec![b.clone(), a.clone(), b.clone()]).unwrap();
+        assert_eq!(ring.primary(), &b);
+        assert_eq!(ring.list(), vec![b.to_base64(), a.to_base64()]);
+        assert!(ring.contains(&a));
+        assert!(!ring.contains(&key(3, 16)));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Legate's LAN/WAN gossip: SWIM failure detection and membership from foca, and
 //! our own serf layer on top (member tags and statuses, join/update/leave/failed/
-//! reap events, Lamport clocks, user events), an AES-GCM keyring, and an I/O shell
-//! on one UDP socket plus TCP for join/push-pull. The wire format is ours; it does
+//! reap events, Lamport clocks, user events, queries), an AES-GCM keyring with
+//! pool-wide operations (list/install/use/remove over queries, saved to Consul's
+//! keyring file), and an I/O shell on one UDP socket plus TCP for join/push-pull. The wire format is ours; it does
 //! not interoperate with HashiCorp agents.
 //!
 //! Layers: [`Core`] is a pure state machine (time is an argument, I/O is returned as
@@ -9,6 +10,7 @@
 
 mod clock;
 mod config;
+mod coordinates;
 mod core;
 mod crypto;
 mod error;
@@ -16,8 +18,11 @@ mod event;
 mod gossip;
 mod identity;
 mod keyring;
+mod keyring_file;
+mod keyring_ops;
 mod member;
 mod message;
+mod query;
 mod serf;
 mod transport;
 mod user_events;
@@ -33,5 +38,10 @@ pub use crate::event::{GossipEvent, UserEvent};
 pub use crate::gossip::{Gossip, GossipStats};
 pub use crate::identity::NodeId;
 pub use crate::keyring::{Keyring, SecretKey};
+pub use crate::keyring_file::{
+    KeyringFileError, LAN_KEYRING_FILE, read_keyring_file, setup_keyring, write_keyring_file,
+};
+pub use crate::keyring_ops::{KeyResponse, KeyringOp};
 pub use crate::member::{Member, MemberStatus, Tags};
 pub use crate::message::DecodeError;
+pub use crate::query::IncomingQuery;

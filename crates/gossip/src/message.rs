@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::UserEvent;
 use crate::identity::NodeId;
 use crate::member::{Member, Tags};
+use crate::query::QueryMessage;
 
 /// Version byte leading every encoded message.
 const VERSION: u8 = 1;
@@ -32,6 +33,8 @@ pub(crate) enum SerfMessage {
     },
     /// A user event.
     User(UserEvent),
+    /// A query every member answers (see `query`).
+    Query(QueryMessage),
 }
 
 impl SerfMessage {
@@ -49,6 +52,10 @@ impl SerfMessage {
                 name: event.name.clone(),
                 payload_hash: payload_hash(&event.payload),
             },
+            Self::Query(query) => BroadcastKey::Query {
+                ltime: query.ltime,
+                id: query.id,
+            },
         }
     }
 }
@@ -64,6 +71,8 @@ pub(crate) enum BroadcastKey {
         name: String,
         payload_hash: u64,
     },
+    /// A query.
+    Query { ltime: u64, id: u32 },
 }
 
 impl foca::Invalidates for BroadcastKey {
@@ -73,6 +82,7 @@ impl foca::Invalidates for BroadcastKey {
                 a == b && x >= y
             }
             (a @ Self::User { .. }, b @ Self::User { .. }) => a == b,
+            (a @ Self::Query { .. }, b @ Self::Query { .. }) => a == b,
             _ => false,
         }
     }

@@ -11,6 +11,7 @@ use crate::event::{GossipEvent, UserEvent};
 use crate::identity::NodeId;
 use crate::member::{Member, MemberStatus, Tags};
 use crate::message::SerfMessage;
+use crate::query::QueryState;
 use crate::user_events::UserEventBuffer;
 
 /// Timeouts and sizes of the serf layer.
@@ -43,6 +44,7 @@ pub(crate) struct SerfState {
     members: BTreeMap<String, Entry>,
     swim_up: BTreeMap<String, NodeId>,
     user_events: UserEventBuffer,
+    queries: QueryState,
     leaving: bool,
     /// Lamport time of the last intent this node issued about itself.
     issued: u64,
@@ -69,6 +71,7 @@ impl SerfState {
             status_ltime: ltime,
         };
         let user_events = UserEventBuffer::new(config.event_buffer_size);
+        let queries = QueryState::new(config.event_buffer_size);
         Self {
             local: name.clone(),
             config,
@@ -86,6 +89,7 @@ impl SerfState {
             .into(),
             swim_up: BTreeMap::new(),
             user_events,
+            queries,
             leaving: false,
             issued: ltime,
             events: Vec::new(),
@@ -143,6 +147,11 @@ impl SerfState {
     /// Takes the events emitted so far, in order.
     pub(crate) fn take_events(&mut self) -> Vec<GossipEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    /// The query clock, seen-query ring and delivered queries.
+    pub(crate) fn queries(&mut self) -> &mut QueryState {
+        &mut self.queries
     }
 
     /// Takes the messages the state wants disseminated (refutations, rejoin intents).
@@ -231,12 +240,29 @@ impl SerfState {
             } => self.on_alive_intent(name, *addr, tags, *ltime),
             SerfMessage::Leave { name, ltime, prune } => self.on_leave_intent(name, *ltime, *prune),
             SerfMessage::User(event) => self.on_user_event(event),
+            SerfMessage::Query(query) => self.queries.receive(query),
         }
     }
 
     fn on_alive_intent(&mut self, name: &str, addr: SocketAddr, tags: &Tags, ltime: u64) -> bool {
         self.clock.witness(ltime);
         let now = self.now;
+        if name == self.local
+            && let Some(me) = self.members.get(name)
+        {
+            // An intent about us that we did not issue (a previous life, maybe with other
+            // tags or address, maybe stamped with the same time as our fresh clock's first
+            // intent): refute it with a newer one, so everyone learns our current record.
+            let same = me.member.tags == *tags && me.member.addr == addr;
+            let ours = ltime == self.issued && (ltime > me.member.status_ltime || same);
+            if !ours {
+                if ltime >= me.member.status_ltime && !self.leaving {
+                    let refute = self.local_alive_intent(None);
+                    self.outgoing.push(refute);
+                }
+                return false;
+            }
+        }
         let swim_up = self.swim_up.contains_key(name);
         let Some(entry) = self.members.get_mut(name) else {
             let (status, down_since) = if swim_up {
@@ -259,14 +285,6 @@ impl SerfState {
             return true;
         };
         if ltime <= entry.member.status_ltime {
-            return false;
-        }
-        if name == self.local && ltime != self.issued {
-            // An intent about us that we did not issue (a previous life): refute it.
-            if !self.leaving {
-                let refute = self.local_alive_intent(None);
-                self.outgoing.push(refute);
-            }
             return false;
         }
         let changed = entry.member.tags != *tags || entry.member.addr != addr;

@@ -1,6 +1,7 @@
 //! Stream framing for TCP push-pull: `len: u32 BE ‖ kind: u8 ‖ body`. A data frame
 //! carries an envelope (see `crypto`); an error frame carries a UTF-8 reason so a
-//! rejected joiner learns why (e.g. a wrong key).
+//! rejected joiner learns why (e.g. a wrong key); a response frame carries an envelope
+//! holding one answer to a query (see `query`), sent to the query's originator.
 
 use std::io;
 
@@ -16,16 +17,20 @@ pub(crate) enum Frame {
     Data(Vec<u8>),
     /// The peer refused the exchange.
     Error(String),
+    /// An envelope holding an answer to a query.
+    Response(Vec<u8>),
 }
 
 const DATA: u8 = 0;
 const ERROR: u8 = 1;
+const RESPONSE: u8 = 2;
 
 /// Writes one frame.
 pub(crate) async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, frame: &Frame) -> io::Result<()> {
     let (kind, body) = match frame {
         Frame::Data(body) => (DATA, body.as_slice()),
         Frame::Error(reason) => (ERROR, reason.as_bytes()),
+        Frame::Response(body) => (RESPONSE, body.as_slice()),
     };
     let len = u32::try_from(body.len() + 1)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
@@ -54,6 +59,7 @@ pub(crate) async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> io::Result<Fr
     match body[0] {
         DATA => Ok(Frame::Data(rest)),
         ERROR => Ok(Frame::Error(String::from_utf8_lossy(&rest).into_owned())),
+        RESPONSE => Ok(Frame::Response(rest)),
         other => Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!("unknown frame kind {other}"),
@@ -74,6 +80,9 @@ mod tests {
         write_frame(&mut a, &Frame::Error("nope".into()))
             .await
             .unwrap();
+        write_frame(&mut a, &Frame::Response(vec![4]))
+            .await
+            .unwrap();
         assert_eq!(
             read_frame(&mut b).await.unwrap(),
             Frame::Data(vec![1, 2, 3])
@@ -82,6 +91,7 @@ mod tests {
             read_frame(&mut b).await.unwrap(),
             Frame::Error("nope".into())
         );
+        assert_eq!(read_frame(&mut b).await.unwrap(), Frame::Response(vec![4]));
     }
 
     #[tokio::test]

@@ -17,6 +17,7 @@ struct Sim {
     timers: BTreeMap<(Duration, u64), (usize, Timer<NodeId>)>,
     seq: u64,
     events: Vec<Vec<GossipEvent>>,
+    queries: Vec<Vec<IncomingQuery>>,
     crashed: BTreeSet<usize>,
     last_tick: Duration,
 }
@@ -36,6 +37,7 @@ impl Sim {
             timers: BTreeMap::new(),
             seq: 0,
             events: vec![Vec::new(); n],
+            queries: vec![Vec::new(); n],
             crashed: BTreeSet::new(),
             last_tick: Duration::ZERO,
         };
@@ -71,6 +73,7 @@ impl Sim {
                     self.timers.insert((self.now + after, self.seq), (i, timer));
                 }
                 Output::Event(e) => self.events[i].push(e),
+                Output::Query(q) => self.queries[i].push(q),
             }
         }
     }
@@ -185,6 +188,32 @@ fn cores_converge_with_tags_and_only_join_events() {
 }
 
 #[test]
+fn query_is_delivered_once_everywhere_with_the_origin_address() {
+    let mut sim = converged(4);
+    let now = sim.at();
+    let (key, out) = sim.cores[1].query(now, 42, "_serf_list-keys", b"req", 0);
+    assert_eq!(key.id, 42);
+    sim.apply(1, out);
+    assert_eq!(
+        sim.queries[1].len(),
+        1,
+        "the originator answers its own query"
+    );
+    sim.run_until(Duration::from_secs(5), |s| {
+        (0..4).all(|i| !s.queries[i].is_empty())
+    });
+    let later = sim.now + Duration::from_secs(5);
+    sim.run_until(Duration::from_secs(6), |s| s.now >= later);
+    for i in 0..4 {
+        assert_eq!(sim.queries[i].len(), 1, "node {i}");
+        let q = &sim.queries[i][0];
+        assert_eq!((q.name(), q.payload()), ("_serf_list-keys", &b"req"[..]));
+        assert_eq!(q.0.key(), key);
+        assert_eq!((q.0.origin.as_str(), q.0.addr), ("n1", addr(1)));
+    }
+}
+
+#[test]
 fn user_event_is_delivered_once_everywhere() {
     let mut sim = converged(4);
     let now = sim.at();
@@ -281,4 +310,33 @@ fn graceful_leave_and_force_leave() {
             .iter()
             .any(|e| matches!(e, GossipEvent::MemberReap(m) if m.name == "n2"))
     );
+}
+
+#[test]
+fn restarted_member_with_new_tags_is_updated_everywhere() {
+    let mut sim = converged(3);
+    // n2 restarts with fresh state (clock back at zero) and a new tag value.
+    let config = CoreConfig {
+        name: "n2".into(),
+        addr: addr(2),
+        tags: [("id".to_string(), "moved".to_string())].into(),
+        generation: 2,
+        swim: Timing::for_profile(Profile::Local).swim,
+        reconnect_timeout: RECONNECT,
+        tombstone_timeout: RECONNECT,
+        event_buffer_size: 64,
+        user_event_size_limit: 512,
+    };
+    let (core, out) = Core::new(config, [9; 32], sim.at());
+    sim.cores[2] = core;
+    sim.apply(2, out);
+    sim.join(2, 0);
+    sim.run_until(Duration::from_secs(10), |s| {
+        (0..3).all(|i| {
+            s.cores[i]
+                .members()
+                .iter()
+                .any(|m| m.name == "n2" && m.tags["id"] == "moved")
+        })
+    });
 }
