@@ -57,6 +57,53 @@ pub enum Command {
     CoordinateBatch(Vec<Coordinate>),
     /// Replace the whole state with a snapshot (the snapshot restore endpoint).
     Restore(Box<crate::snapshot::Snapshot>),
+    /// Replace the Connect CA roots and configuration together; with `cas`, only if the CA
+    /// table's index equals it (`Some(0)`: only if the CA was never written). Exactly one root
+    /// must be active. Result: [`CommandResult::Bool`].
+    CaSet {
+        config: crate::connect_ca::CaConfig,
+        roots: Vec<crate::connect_ca::CaRoot>,
+        cas: Option<u64>,
+    },
+    /// Store the autopilot configuration; with `cas`, `Some(0)` only if none exists yet and
+    /// `Some(n)` only if the stored one has ModifyIndex `n`. Result: [`CommandResult::Bool`].
+    AutopilotSet {
+        config: crate::autopilot::AutopilotConfig,
+        cas: Option<u64>,
+    },
+    /// State of the world for one service imported from `peer`: upsert the instances (unchanged
+    /// rows keep their indexes), delete the peer's instances of `service` not listed, and
+    /// imported nodes left without services. An empty list deletes the service.
+    ImportServiceSnapshot {
+        peer: String,
+        service: String,
+        instances: Vec<ImportedInstance>,
+    },
+    /// The full list of services `peer` exports to us: delete every imported service of that
+    /// peer not listed (the `<name>-sidecar-proxy` twins of listed names are kept).
+    ImportServiceList { peer: String, services: Vec<String> },
+    /// Remove everything imported from `peer` (peering deleted or terminated).
+    ImportDropPeer { peer: String },
+    /// Upsert a peering (Consul's `PeeringWrite`: keeps CreateIndex; an UNDEFINED state keeps
+    /// the stored one) and apply `secrets` to it in the same entry, all or nothing.
+    PeeringWrite {
+        peering: crate::model::Peering,
+        secrets: Option<crate::model::SecretsWrite>,
+    },
+    /// Mark a peering for deletion: state DELETING, DeletedAt = the proposal clock. No-op when
+    /// absent or already deleting.
+    PeeringDelete { name: String },
+    /// Remove a peering row that is marked for deletion or terminated.
+    PeeringRemove { id: String },
+    /// Change a peering's secrets; presented secrets are re-checked at apply.
+    PeeringSecretsWrite {
+        peering_id: String,
+        request: crate::model::SecretsWrite,
+    },
+    /// Store a peer's trust bundle and refresh the peering's `PeerCAPems`.
+    PeeringTrustBundleWrite(crate::model::PeeringTrustBundle),
+    /// Delete a peer's trust bundle.
+    PeeringTrustBundleDelete { name: String },
 }
 
 /// What a Raft log entry carries: a command and the proposer's clock (Unix milliseconds), so
@@ -76,6 +123,16 @@ pub struct RegisterRequest {
     pub node: Node,
     pub skip_node_update: bool,
     pub service: Option<Service>,
+    pub checks: Vec<HealthCheck>,
+}
+
+/// One imported service instance (Consul's `CheckServiceNode`) in
+/// [`Command::ImportServiceSnapshot`]. Indexes and `peer_name` in the records are ignored and set
+/// by apply; checks are bound to this instance's node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportedInstance {
+    pub node: Node,
+    pub service: Service,
     pub checks: Vec<HealthCheck>,
 }
 

@@ -6,8 +6,12 @@
 #![forbid(unsafe_code)]
 
 mod apply;
+pub mod autopilot;
 pub mod command;
+pub mod connect_ca;
 pub mod model;
+pub mod peer_catalog;
+mod peering_tables;
 pub mod snapshot;
 mod store;
 mod table;

@@ -11,6 +11,20 @@ use serde::Serialize;
 /// Raft index at which a record was created or last modified.
 pub type Index = u64;
 
+mod peering;
+mod peering_secrets;
+
+pub use peering::Locality;
+pub use peering::Peering;
+pub use peering::PeeringRemote;
+pub use peering::PeeringState;
+pub use peering::PeeringTrustBundle;
+pub use peering_secrets::OpenOutcome;
+pub use peering_secrets::PeeringSecrets;
+pub use peering_secrets::SecretError;
+pub use peering_secrets::SecretsWrite;
+pub use peering_secrets::secret_eq;
+
 /// Health status strings as Consul spells them.
 pub mod health {
     /// The check passes.
@@ -36,6 +50,10 @@ pub struct Node {
     pub address: String,
     #[serde(rename = "Datacenter")]
     pub datacenter: String,
+    /// The peer this node was imported from; empty for local nodes (and then not serialized,
+    /// as Consul omits it).
+    #[serde(rename = "PeerName", default, skip_serializing_if = "String::is_empty")]
+    pub peer_name: String,
     #[serde(rename = "TaggedAddresses")]
     pub tagged_addresses: BTreeMap<String, String>,
     #[serde(rename = "Meta")]
@@ -103,6 +121,9 @@ pub struct Service {
     /// Connect configuration, kept as Consul-shaped JSON until the mesh exists.
     #[serde(rename = "Connect")]
     pub connect: Option<serde_json::Value>,
+    /// The peer this instance was imported from; empty for local instances.
+    #[serde(rename = "PeerName", default, skip_serializing_if = "String::is_empty")]
+    pub peer_name: String,
     #[serde(rename = "CreateIndex")]
     pub create_index: Index,
     #[serde(rename = "ModifyIndex")]
@@ -144,6 +165,9 @@ pub struct HealthCheck {
     /// catalog registrations of externally managed checks; `{}` for checks an agent runs.
     #[serde(rename = "Definition")]
     pub definition: serde_json::Value,
+    /// The peer this check was imported from; empty for local checks.
+    #[serde(rename = "PeerName", default, skip_serializing_if = "String::is_empty")]
+    pub peer_name: String,
     #[serde(rename = "CreateIndex")]
     pub create_index: Index,
     #[serde(rename = "ModifyIndex")]

@@ -34,9 +34,27 @@ pub struct Snapshot {
     pub coordinates: Vec<Coordinate>,
     /// KV key → Unix ms until which it may not be locked.
     pub lock_delays: Vec<(String, u64)>,
+    /// The autopilot configuration (absent in snapshots written before it existed).
+    #[serde(default)]
+    pub autopilot: Option<crate::autopilot::AutopilotConfig>,
+    /// Peering rows (absent in snapshots written before peering existed).
+    #[serde(default)]
+    pub peerings: Vec<crate::model::Peering>,
+    /// Peering secrets, by peering.
+    #[serde(default)]
+    pub peering_secrets: Vec<crate::model::PeeringSecrets>,
+    /// Peers' trust bundles.
+    #[serde(default)]
+    pub peering_trust_bundles: Vec<crate::model::PeeringTrustBundle>,
     /// Latest proposer clock (Unix ms) seen in a command.
     #[serde(default)]
     pub clock_ms: u64,
+    /// Connect CA roots (private keys included) and configuration.
+    #[serde(default)]
+    pub connect_ca: crate::connect_ca::CaState,
+    /// Catalog data imported from cluster peers, one record per peer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imported: Vec<crate::peer_catalog::PeerCatalogRecord>,
 }
 
 /// A service instance with the node it is registered on.
@@ -81,7 +99,13 @@ impl Snapshot {
             config_entries: t.config_entries.values().cloned().collect(),
             coordinates: t.coordinates.values().cloned().collect(),
             lock_delays: t.lock_delays.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            autopilot: t.autopilot.clone(),
+            peerings: t.peering.peerings.values().cloned().collect(),
+            peering_secrets: t.peering.secrets.values().cloned().collect(),
+            peering_trust_bundles: t.peering.trust_bundles.values().cloned().collect(),
             clock_ms: t.clock_ms,
+            connect_ca: (*t.connect_ca).clone(),
+            imported: crate::peer_catalog::to_records(&t.imported),
         }
     }
 
@@ -116,6 +140,14 @@ impl Snapshot {
             t.coordinates.insert((fold(&c.node), c.segment.clone()), c);
         }
         t.lock_delays.extend(self.lock_delays);
+        t.peering = crate::peering_tables::PeeringTables::from_records(
+            self.peerings,
+            self.peering_secrets,
+            self.peering_trust_bundles,
+        );
+        t.imported = crate::peer_catalog::from_records(self.imported);
+        t.autopilot = self.autopilot;
+        t.connect_ca = std::sync::Arc::new(self.connect_ca);
         t
     }
 }

@@ -22,11 +22,19 @@ pub enum Table {
     ConfigEntries,
     /// Network coordinates.
     Coordinates,
+    /// Peering rows.
+    Peerings,
+    /// Peering secrets.
+    PeeringSecrets,
+    /// Peers' trust bundles.
+    PeeringTrustBundles,
+    /// Connect CA roots and configuration.
+    ConnectCa,
 }
 
 impl Table {
     /// Every table, in slot order.
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 11] = [
         Table::Nodes,
         Table::Services,
         Table::Checks,
@@ -34,6 +42,10 @@ impl Table {
         Table::Sessions,
         Table::ConfigEntries,
         Table::Coordinates,
+        Table::Peerings,
+        Table::PeeringSecrets,
+        Table::PeeringTrustBundles,
+        Table::ConnectCa,
     ];
 
     /// Position of the table in per-table arrays.
@@ -46,6 +58,10 @@ impl Table {
             Table::Sessions => 4,
             Table::ConfigEntries => 5,
             Table::Coordinates => 6,
+            Table::Peerings => 7,
+            Table::PeeringSecrets => 8,
+            Table::PeeringTrustBundles => 9,
+            Table::ConnectCa => 10,
         }
     }
 }
@@ -60,6 +76,14 @@ pub struct TableIndexes {
     pub sessions: u64,
     pub config_entries: u64,
     pub coordinates: u64,
+    #[serde(default)]
+    pub peerings: u64,
+    #[serde(default)]
+    pub peering_secrets: u64,
+    #[serde(default)]
+    pub peering_trust_bundles: u64,
+    #[serde(default)]
+    pub connect_ca: u64,
 }
 
 impl TableIndexes {
@@ -96,6 +120,10 @@ impl TableIndexes {
             Table::Sessions => &self.sessions,
             Table::ConfigEntries => &self.config_entries,
             Table::Coordinates => &self.coordinates,
+            Table::Peerings => &self.peerings,
+            Table::PeeringSecrets => &self.peering_secrets,
+            Table::PeeringTrustBundles => &self.peering_trust_bundles,
+            Table::ConnectCa => &self.connect_ca,
         }
     }
 
@@ -108,6 +136,10 @@ impl TableIndexes {
             Table::Sessions => &mut self.sessions,
             Table::ConfigEntries => &mut self.config_entries,
             Table::Coordinates => &mut self.coordinates,
+            Table::Peerings => &mut self.peerings,
+            Table::PeeringSecrets => &mut self.peering_secrets,
+            Table::PeeringTrustBundles => &mut self.peering_trust_bundles,
+            Table::ConnectCa => &mut self.connect_ca,
         }
     }
 }

@@ -37,6 +37,14 @@ pub(crate) struct Tables {
     pub(crate) coordinates: OrdMap<NodeKey, Coordinate>,
     /// KV key → Unix ms until which the key may not be locked.
     pub(crate) lock_delays: OrdMap<String, u64>,
+    /// Peerings, their secrets and the peers' trust bundles.
+    pub(crate) peering: crate::peering_tables::PeeringTables,
+    /// The autopilot configuration, once a leader has written one.
+    pub(crate) autopilot: Option<crate::autopilot::AutopilotConfig>,
+    /// Catalog data imported from cluster peers, by folded peer name. Never part of local reads.
+    pub(crate) imported: OrdMap<String, crate::peer_catalog::PeerCatalog>,
+    /// Connect CA roots (with keys) and configuration; shared, as it rarely changes.
+    pub(crate) connect_ca: std::sync::Arc<crate::connect_ca::CaState>,
     pub(crate) indexes: TableIndexes,
     /// Last Raft index applied.
     pub(crate) last_index: u64,

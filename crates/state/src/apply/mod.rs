@@ -2,9 +2,13 @@
 //! [`CommandResult`]. Pure and deterministic: no clocks (time comes in commands), no I/O.
 //! A command that fails leaves the tables untouched (the scratch copy is dropped).
 
+mod autopilot;
 mod catalog;
 mod config;
+mod connect_ca;
+mod import;
 mod kv;
+mod peering;
 mod session;
 mod txn;
 
@@ -101,7 +105,49 @@ pub(crate) fn apply_at(current: &Tables, index: u64, now_ms: u64, command: Comma
             w.coordinate_batch(coords);
             Ok(CommandResult::Ok)
         }
+        Command::PeeringWrite { peering, secrets } => w
+            .peering_write(peering, secrets)
+            .map(|()| CommandResult::Ok),
+        Command::PeeringDelete { name } => {
+            w.peering_delete(&name);
+            Ok(CommandResult::Ok)
+        }
+        Command::PeeringRemove { id } => w.peering_remove(&id).map(|()| CommandResult::Ok),
+        Command::PeeringSecretsWrite {
+            peering_id,
+            request,
+        } => w
+            .peering_secrets_write(&peering_id, request)
+            .map(|()| CommandResult::Ok),
+        Command::PeeringTrustBundleWrite(bundle) => {
+            w.trust_bundle_write(bundle).map(|()| CommandResult::Ok)
+        }
+        Command::PeeringTrustBundleDelete { name } => {
+            w.trust_bundle_delete(&name);
+            Ok(CommandResult::Ok)
+        }
         Command::Restore(snap) => return restore(current, Some(index), *snap),
+        Command::CaSet { config, roots, cas } => {
+            w.ca_set(config, roots, cas).map(CommandResult::Bool)
+        }
+        Command::AutopilotSet { config, cas } => {
+            Ok(CommandResult::Bool(w.autopilot_set(config, cas)))
+        }
+        Command::ImportServiceSnapshot {
+            peer,
+            service,
+            instances,
+        } => w
+            .import_service_snapshot(&peer, &service, instances)
+            .map(|()| CommandResult::Ok),
+        Command::ImportServiceList { peer, services } => {
+            w.import_service_list(&peer, &services);
+            Ok(CommandResult::Ok)
+        }
+        Command::ImportDropPeer { peer } => {
+            w.import_drop_peer(&peer);
+            Ok(CommandResult::Ok)
+        }
     };
     match result {
         Ok(result) => w.finish(result),

@@ -1,9 +1,13 @@
 //! [`StateView`]: a cheap, immutable, point-in-time read of the whole store. Reads return owned
 //! records, sorted as Consul returns them; the per-area queries live in the submodules.
 
+mod autopilot;
 mod catalog;
+mod connect_ca;
 mod kv;
 mod other;
+mod peer;
+mod peering;
 
 use std::sync::Arc;
 
