@@ -10,6 +10,7 @@
 //! opaque bytes by a [`RaftTransport`] given in [`RaftConfig`]; the receiving server passes them
 //! to [`Consensus::handle_raft_rpc`]. Without a transport only single-voter groups make progress.
 
+mod autopilot;
 mod config;
 mod consensus;
 mod convert;
@@ -30,11 +31,13 @@ mod transport;
 mod types;
 mod wire;
 
+pub use autopilot::Progress;
 pub use config::RaftConfig;
 pub use consensus::Consensus;
 pub use error::ConsensusError;
 pub use error::WriteError;
 pub use fsm::StateMachine;
+pub use membership::AddressUpdate;
 pub use membership::Peer;
 pub use status::ServerInfo;
 pub use transport::BoxFuture;

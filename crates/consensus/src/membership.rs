@@ -1,7 +1,7 @@
 //! Forming and changing the raft group: [`Consensus::initialize`] (bootstrap-expect),
-//! [`Consensus::add_voter`], [`Consensus::add_nonvoter`], [`Consensus::remove_server`] and
-//! [`Consensus::transfer_leadership`]. Voters are added as learners first and promoted only once
-//! they caught up, through openraft's joint consensus.
+//! [`Consensus::add_voter`], [`Consensus::add_nonvoter`], [`Consensus::remove_server`],
+//! [`Consensus::update_address`] and [`Consensus::transfer_leadership`]. Voters are added as
+//! learners first and promoted only once they caught up, through openraft's joint consensus.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -36,6 +36,18 @@ pub struct Peer {
     pub name: String,
     /// Server RPC address, e.g. `10.0.0.2:8300`.
     pub rpc_addr: String,
+}
+
+/// What [`Consensus::update_address`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AddressUpdate {
+    /// The server is unknown or already at that address.
+    Unchanged,
+    /// The server was removed and added again at its new address.
+    Moved,
+    /// The stale entry was the leader's own, rewritten in place.
+    Rewritten,
 }
 
 fn meta(name: &str, rpc_addr: &str) -> NodeMeta {
@@ -173,6 +185,55 @@ impl Consensus {
             .await
             .map_err(change_error)?;
         Ok(())
+    }
+
+    /// Move a known server to a new RPC address (it restarted with the same id and data but a
+    /// different address or port), on the leader. As Consul does, another server is removed
+    /// and added again at the new address (a running replication stream keeps the address it
+    /// was opened with, so only a new one reaches the server): a voter catches up as a learner
+    /// and is promoted again, a non-voter stays one. The leader's own entry has no stream and
+    /// is rewritten in place, so followers forward to the new address.
+    ///
+    /// A no-op when the server is unknown or its address is already `rpc_addr`.
+    pub async fn update_address(
+        &self,
+        node_id: &str,
+        node_name: &str,
+        rpc_addr: &str,
+    ) -> Result<AddressUpdate, WriteError> {
+        let raft = &self.inner.raft;
+        if !raft.is_leader() {
+            return Err(self.not_leader());
+        }
+        let Some(current) = self.servers().into_iter().find(|s| s.id == node_id) else {
+            return Ok(AddressUpdate::Unchanged);
+        };
+        if current.address == rpc_addr {
+            return Ok(AddressUpdate::Unchanged);
+        }
+        if raft.node_id().0 == node_id {
+            tracing::info!(node_id, old = %current.address, new = rpc_addr,
+                "leader moved: rewriting its own address");
+            let nodes = BTreeMap::from([(raft.node_id().clone(), meta(node_name, rpc_addr))]);
+            raft.change_membership(ChangeMembers::SetNodes(nodes), false)
+                .await
+                .map_err(change_error)?;
+            return Ok(AddressUpdate::Rewritten);
+        }
+        tracing::info!(
+            node_id,
+            node_name,
+            old = %current.address,
+            new = rpc_addr,
+            "server moved: re-adding it at its new address"
+        );
+        self.remove_server(node_id).await?;
+        if current.voter {
+            self.add_voter(node_id, node_name, rpc_addr).await?;
+        } else {
+            self.add_nonvoter(node_id, node_name, rpc_addr).await?;
+        }
+        Ok(AddressUpdate::Moved)
     }
 
     /// Hand leadership to `to` (a voter's id), or to the most up-to-date other voter when

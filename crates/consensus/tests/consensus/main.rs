@@ -4,6 +4,7 @@ mod cluster;
 mod conformance;
 mod crash;
 mod lifecycle;
+mod readdress;
 mod router;
 mod snapshots;
 mod support;
