@@ -2,7 +2,9 @@
 //! HCL1 idiom HCL2 rejects: quoted attribute names inside a block body
 //! (`meta { "foo.bar" = "x" }`). A quoted name that is a valid identifier becomes a bare
 //! name; otherwise the enclosing unlabelled block is rewritten as an object expression
-//! (`meta = { "foo.bar" = "x" }`). Shape differences (block vs. object vs. array of
+//! (`meta = { "foo.bar" = "x" }`). Block braces also get line breaks, because HCL1 accepts
+//! one-line blocks (`consul { coordinate { update_period = "100ms" } }`) and HCL2 does not.
+//! Shape differences (block vs. object vs. array of
 //! objects) are left to [`crate::normalize`].
 
 use serde_json::Value;
@@ -72,8 +74,12 @@ fn prepass(text: &str) -> String {
                     || bytes[p] == b'_' || bytes[p] == b'-' || bytes[p] == b'"');
                 let unlabelled = block && prev.is_some_and(|p| bytes[p] != b'"');
                 let parent_is_object = stack.last().is_some_and(|f| !f.block);
+                let block = block && !parent_is_object;
+                if block {
+                    edits.push((i + 1, 0, "\n".to_string()));
+                }
                 stack.push(Frame {
-                    block: block && !parent_is_object,
+                    block,
                     open: i,
                     unlabelled,
                 });
@@ -81,7 +87,10 @@ fn prepass(text: &str) -> String {
                 i += 1;
             }
             b'}' => {
-                stack.pop();
+                if stack.pop().is_some_and(|f| f.block) {
+                    edits.push((i, 0, "\n".to_string()));
+                    edits.push((i + 1, 0, "\n".to_string()));
+                }
                 line_start = false;
                 i += 1;
             }
@@ -230,6 +239,15 @@ mod tests {
                 keys.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             proptest::prop_assert_eq!(v, json!({"node_meta": expected}));
         }
+    }
+
+    #[test]
+    fn one_line_nested_blocks() {
+        let v = parse(r#"consul { coordinate { update_period = "100ms" } }"#).unwrap();
+        assert_eq!(v["consul"]["coordinate"]["update_period"], "100ms");
+        let v = parse(r#"ports { dns = -1 } node_name = "a""#).unwrap();
+        assert_eq!(v["ports"]["dns"], -1);
+        assert_eq!(v["node_name"], "a");
     }
 
     #[test]
