@@ -98,6 +98,14 @@ pub struct Agent {
     lan: Option<legate_gossip::Gossip>,
     /// Moves whenever gossip membership changes (wakes the leader's reconciliation).
     members_version: tokio::sync::watch::Sender<u64>,
+    /// The latest autopilot state (while this server leads).
+    autopilot: crate::autopilot_run::Tracker,
+    /// Network-coordinate settings and the server's update queue.
+    coordinates: crate::coordinates::Coordinates,
+    /// The secret exchange of peering establish (replaceable: transport or test fake).
+    peering_exchanger: RwLock<Arc<dyn crate::peering_exchange::SecretExchanger>>,
+    /// The peering runtime: link registry, peering certificate, stream tunables.
+    peering: crate::peering::PeeringRuntime,
 }
 
 impl Agent {
@@ -167,6 +175,10 @@ impl Agent {
             tasks: std::sync::Mutex::new(Vec::new()),
             lan,
             members_version: tokio::sync::watch::channel(0).0,
+            autopilot: crate::autopilot_run::Tracker::default(),
+            coordinates: crate::coordinates::Coordinates::new(&config),
+            peering_exchanger: RwLock::new(Arc::new(crate::peering_exchange::NoTransport)),
+            peering: crate::peering::PeeringRuntime::default(),
             config: RwLock::new(Arc::new(config.clone())),
         });
 
@@ -176,11 +188,15 @@ impl Agent {
         agent.spawn(check_results(agent.clone(), updates_rx));
         agent.spawn(crate::anti_entropy::run(agent.clone()));
         agent.spawn(crate::leader::run(agent.clone()));
+        agent.spawn(crate::autopilot_run::run(agent.clone(), Default::default()));
         agent.spawn(crate::sessions::run(agent.clone()));
         agent.spawn(crate::membership::run_events(agent.clone()));
         agent.spawn(crate::membership::retry_join(agent.clone()));
         agent.spawn(crate::bootstrap::run(agent.clone()));
         agent.spawn(crate::registration::reap_critical_services(agent.clone()));
+        agent.spawn(crate::coordinates::run_sync(agent.clone()));
+        agent.spawn(crate::coordinates::run_flush(agent.clone()));
+        crate::peering::start(&agent);
 
         if let Some(listener) = rpc_listener {
             let handler = Arc::new(crate::rpc_handler::AgentRpc::new(&agent));
@@ -285,6 +301,11 @@ impl Agent {
         &self.server
     }
 
+    /// The latest autopilot state this server computed.
+    pub fn autopilot(&self) -> &crate::autopilot_run::Tracker {
+        &self.autopilot
+    }
+
     /// Local services and checks.
     pub fn local(&self) -> &LocalState {
         &self.local
@@ -333,6 +354,11 @@ impl Agent {
         self.lan.as_ref()
     }
 
+    /// Network coordinates: settings and the server's update queue.
+    pub fn coordinates(&self) -> &crate::coordinates::Coordinates {
+        &self.coordinates
+    }
+
     /// Note that gossip membership changed.
     pub fn members_changed(&self) {
         self.members_version.send_modify(|v| *v += 1);
@@ -341,6 +367,24 @@ impl Agent {
     /// A receiver that sees every membership change after it was created.
     pub fn members_subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.members_version.subscribe()
+    }
+
+    /// The peering runtime (link registry, peering certificate).
+    pub fn peering(&self) -> &crate::peering::PeeringRuntime {
+        &self.peering
+    }
+
+    /// The secret exchanger peering establish uses.
+    pub fn peering_exchanger(&self) -> Arc<dyn crate::peering_exchange::SecretExchanger> {
+        read_lock(&self.peering_exchanger).clone()
+    }
+
+    /// Replace the secret exchanger (the peer-stream transport, or a test fake).
+    pub fn set_peering_exchanger(
+        &self,
+        exchanger: Arc<dyn crate::peering_exchange::SecretExchanger>,
+    ) {
+        *write_lock(&self.peering_exchanger) = exchanger;
     }
 
     /// TTL timers of sessions (armed while this server leads).
@@ -387,6 +431,7 @@ impl Agent {
             datacenter: self.node.datacenter.clone(),
             tagged_addresses: tagged,
             meta,
+            peer_name: String::new(),
             create_index: 0,
             modify_index: 0,
         }

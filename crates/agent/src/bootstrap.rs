@@ -3,6 +3,9 @@
 //! initialize Raft with it and they agree.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use legate_rpc::HttpRequest;
 
 use crate::agent::Agent;
 use crate::reconcile::MemberInfo;
@@ -74,6 +77,43 @@ pub fn decide(dc: &str, expect: u32, members: &[MemberInfo]) -> Decision {
     Decision::Bootstrap(voters)
 }
 
+/// Pause before asking the other servers again when one of them did not answer.
+const PROBE_RETRY: Duration = Duration::from_secs(1);
+
+/// What the other would-be voters say about an existing Raft group.
+enum Probe {
+    /// None of them is part of a Raft group yet: bootstrapping is safe.
+    NoCluster,
+    /// This server already has Raft peers: join it instead of forming a second group.
+    Cluster(String),
+    /// This server did not answer; ask again later.
+    Unreachable(String),
+}
+
+/// Asks every other would-be voter for its Raft peers (`/v1/status/peers` over server RPC),
+/// as Consul does before bootstrapping, so that a server started with `bootstrap_expect`
+/// next to an existing datacenter joins it instead of forming a second Raft group.
+async fn existing_cluster(agent: &Agent, voters: &[Voter]) -> Probe {
+    for voter in voters.iter().filter(|v| v.id != agent.node().id) {
+        let request = HttpRequest {
+            method: "GET".into(),
+            path_and_query: "/v1/status/peers?stale".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        match agent.server().rpc().http(&voter.rpc_addr, request).await {
+            Ok(reply) if reply.status == 200 => {
+                let peers: Vec<String> = serde_json::from_slice(&reply.body).unwrap_or_default();
+                if !peers.is_empty() {
+                    return Probe::Cluster(voter.name.clone());
+                }
+            }
+            Ok(_) | Err(_) => return Probe::Unreachable(voter.name.clone()),
+        }
+    }
+    Probe::NoCluster
+}
+
 /// For a server with `bootstrap_expect` > 1 and no Raft configuration yet: watch gossip until
 /// enough servers are alive, then initialize Raft with them (every such server does the same
 /// with the same voter set).
@@ -97,6 +137,21 @@ pub async fn run(agent: Arc<Agent>) {
             .collect();
         match decide(&agent.node().datacenter, expect, &members) {
             Decision::Bootstrap(voters) => {
+                match existing_cluster(&agent, &voters).await {
+                    Probe::NoCluster => {}
+                    Probe::Cluster(server) => {
+                        tracing::info!(target: "agent.server", "Existing Raft peers reported by server, disabling bootstrap mode: server={server}");
+                        return;
+                    }
+                    Probe::Unreachable(server) => {
+                        tracing::warn!(target: "agent.server", "Failed to confirm peer status for server, retrying: server={server}");
+                        tokio::select! {
+                            () = shutdown.cancelled() => return,
+                            () = tokio::time::sleep(PROBE_RETRY) => {},
+                        }
+                        continue;
+                    }
+                }
                 let peers = voters
                     .into_iter()
                     .map(|v| legate_consensus::Peer {

@@ -1,8 +1,8 @@
 //! Leader duties: while this server leads, keep the catalog and the Raft configuration in step
 //! with gossip membership — this server registered with its `serfHealth` check and `consul`
 //! service, every member reconciled (`reconcile::plan`), servers that join gossip added as
-//! Raft voters (caught up as learners first), servers that leave removed — on every membership
-//! change and at least once a minute.
+//! Raft non-voters (autopilot promotes them once stable), servers that leave removed — on
+//! every membership change and at least once a minute.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -33,9 +33,11 @@ pub async fn run(agent: Arc<Agent>) {
     let mut leadership = agent.server().consensus().leadership();
     let mut members = agent.members_subscribe();
     let adding: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    tokio::spawn(crate::peering_cleanup::run(agent.clone()));
     loop {
         let leading = *leadership.borrow_and_update();
         if leading {
+            crate::connect_ca::on_leadership(&agent).await;
             members.borrow_and_update();
             if let Err(err) = reconcile_once(&agent, &adding).await {
                 tracing::warn!(target: "agent.leader", error = %err, "failed to reconcile members");
@@ -80,11 +82,55 @@ async fn reconcile_once(
         server.write(command).await.map_err(|e| e.to_string())?;
     }
     raft_membership(agent, &members, adding).await;
+    readdress_moved_servers(agent, adding);
     Ok(())
 }
 
-/// Add alive servers of this datacenter that Raft does not know as voters (in the background:
-/// catching up can take a while), and remove servers that left.
+/// Re-add servers (this one included) whose Raft entry has another RPC address than the one
+/// they now advertise in gossip, in the background as additions are.
+fn readdress_moved_servers(agent: &Arc<Agent>, adding: &Arc<Mutex<BTreeSet<String>>>) {
+    let Some(lan) = agent.lan() else {
+        return;
+    };
+    let members: Vec<MemberInfo> = lan
+        .members()
+        .iter()
+        .map(crate::membership::member_info)
+        .collect();
+    let servers = agent.server().consensus().servers();
+    let dc = &agent.node().datacenter;
+    for moved in crate::reconcile::moved_servers(dc, &members, &servers) {
+        let newly = adding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(moved.id.clone());
+        if !newly {
+            continue;
+        }
+        let (agent, adding) = (agent.clone(), adding.clone());
+        tokio::spawn(async move {
+            tracing::info!(target: "agent.leader", "server moved: server={} old={} new={}",
+                moved.name, moved.old_addr, moved.new_addr);
+            let result = agent
+                .server()
+                .consensus()
+                .update_address(&moved.id, &moved.name, &moved.new_addr)
+                .await;
+            if let Err(err) = result {
+                tracing::warn!(target: "agent.leader", error = %err,
+                    "failed to move server {} to {}", moved.name, moved.new_addr);
+            }
+            adding
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&moved.id);
+            agent.members_changed();
+        });
+    }
+}
+
+/// Add alive servers of this datacenter that Raft does not know as non-voters (autopilot
+/// promotes them once they are stable), and remove servers that left.
 async fn raft_membership(
     agent: &Arc<Agent>,
     members: &[MemberInfo],
@@ -106,7 +152,8 @@ async fn raft_membership(
             continue;
         }
         match m.status {
-            MemberStatus::Alive if known.get(id) != Some(&true) => {
+            // New servers join as non-voters; autopilot promotes them once stable.
+            MemberStatus::Alive if !known.contains_key(id) => {
                 let newly = adding
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -122,7 +169,7 @@ async fn raft_membership(
                     if let Err(err) = agent
                         .server()
                         .consensus()
-                        .add_voter(&id, &name, &addr)
+                        .add_nonvoter(&id, &name, &addr)
                         .await
                     {
                         tracing::warn!(target: "agent.leader", error = %err, "failed to add server {name}");

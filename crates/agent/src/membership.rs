@@ -11,10 +11,11 @@ use legate_config::RuntimeConfig;
 use legate_gossip::Gossip;
 use legate_gossip::GossipConfig;
 use legate_gossip::GossipEvent;
-use legate_gossip::Keyring;
+use legate_gossip::LAN_KEYRING_FILE;
 use legate_gossip::Member;
 use legate_gossip::MemberStatus as GossipStatus;
 use legate_gossip::Profile;
+use legate_gossip::setup_keyring;
 use legate_types::version::CONSUL_VERSION;
 
 use crate::agent::Agent;
@@ -80,12 +81,14 @@ pub async fn start_lan(
     let mut gossip = GossipConfig::new(node.name.clone(), bind, Profile::Lan);
     gossip.advertise_addr = SocketAddr::new(config.advertise_addr, port);
     gossip.tags = tags(config, node);
-    if let Some(key) = &config.encrypt {
-        gossip.keyring = Some(
-            Keyring::from_base64(key)
-                .map_err(|err| AgentError::Definition(format!("invalid encrypt key: {err}")))?,
-        );
-    }
+    gossip.coordinate_probe_interval =
+        crate::coordinates::CoordinateSettings::from_config(config).gossip_probe_interval();
+    // Consul keeps the keyring in `serf/local.keyring` under the data dir: the file wins
+    // over `encrypt`, which only seeds it on first start.
+    let keyring_file = config.data_dir.as_ref().map(|d| d.join(LAN_KEYRING_FILE));
+    gossip.keyring = setup_keyring(keyring_file.as_deref(), config.encrypt.as_deref())
+        .map_err(|err| AgentError::Definition(format!("invalid gossip keyring: {err}")))?;
+    gossip.keyring_file = keyring_file;
     Gossip::start(gossip)
         .await
         .map(Some)

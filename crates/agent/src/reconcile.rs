@@ -2,10 +2,12 @@
 //! members the gossip layer reports, and the catalog as it is, in; the register/deregister
 //! commands that make the catalog agree, out. Alive members get a passing `serfHealth`,
 //! failed ones a critical one, members that left or were reaped are deregistered, and servers
-//! carry the `consul` service.
+//! carry the `consul` service. [`moved_servers`] is the same kind of plan for the Raft
+//! configuration: servers whose gossip-advertised RPC address differs from their entry.
 
 use std::collections::BTreeMap;
 
+use legate_consensus::ServerInfo;
 use legate_state::StateView;
 use legate_state::command::Command;
 use legate_state::command::RegisterRequest;
@@ -47,6 +49,34 @@ impl MemberInfo {
     fn is_server(&self) -> bool {
         self.tags.get("role").map(String::as_str) == Some("consul")
     }
+
+    /// The server RPC address the member advertises (`<gossip ip>:<port tag>`), if it is a
+    /// server with a port tag.
+    pub fn rpc_addr(&self) -> Option<String> {
+        if !self.is_server() {
+            return None;
+        }
+        let port: u16 = self.tags.get("port")?.parse().ok()?;
+        let ip = self.address.as_str();
+        Some(if ip.contains(':') {
+            format!("[{ip}]:{port}")
+        } else {
+            format!("{ip}:{port}")
+        })
+    }
+}
+
+/// A Raft server to re-add at the address it now advertises.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MovedServer {
+    /// Raft server id (the node id).
+    pub id: String,
+    /// Node name.
+    pub name: String,
+    /// The address in the Raft configuration.
+    pub old_addr: String,
+    /// The address gossip advertises.
+    pub new_addr: String,
 }
 
 const SERF_CHECK_NAME: &str = "Serf Health Status";
@@ -88,6 +118,26 @@ pub fn plan(
         commands.extend(deregister_if_present(name, catalog));
     }
     commands
+}
+
+/// Alive servers of datacenter `dc` whose Raft entry (matched by id) carries another RPC
+/// address than the one they advertise in gossip: restarted with a new address or port.
+pub fn moved_servers(dc: &str, members: &[MemberInfo], raft: &[ServerInfo]) -> Vec<MovedServer> {
+    members
+        .iter()
+        .filter(|m| m.status == MemberStatus::Alive && m.tags.get("dc").is_some_and(|d| d == dc))
+        .filter_map(|m| {
+            let new_addr = m.rpc_addr()?;
+            let id = m.tags.get("id")?;
+            let entry = raft.iter().find(|s| &s.id == id)?;
+            (entry.address != new_addr).then(|| MovedServer {
+                id: id.clone(),
+                name: m.name.clone(),
+                old_addr: entry.address.clone(),
+                new_addr,
+            })
+        })
+        .collect()
 }
 
 fn deregister_if_present(name: &str, catalog: &StateView) -> Option<Command> {
@@ -138,6 +188,7 @@ fn register_if_needed(
             .as_ref()
             .map(|n| n.meta.clone())
             .unwrap_or_default(),
+        peer_name: String::new(),
         create_index: 0,
         modify_index: 0,
     };
@@ -237,6 +288,60 @@ mod tests {
 
         apply(&store, plan("dc1", &[], &["s1".to_string()], &store.view()));
         assert!(store.view().node("s1").is_none());
+    }
+
+    fn raft_entry(m: &MemberInfo, addr: &str) -> ServerInfo {
+        ServerInfo {
+            id: m.tags["id"].clone(),
+            node: m.name.clone(),
+            address: addr.to_string(),
+            leader: false,
+            voter: true,
+        }
+    }
+
+    #[test]
+    fn servers_advertising_a_new_rpc_address_are_moved() {
+        let s1 = member("s1", MemberStatus::Alive, true);
+        let s2 = member("s2", MemberStatus::Alive, true);
+        let raft = vec![
+            raft_entry(&s1, "127.0.0.2:8300"),
+            raft_entry(&s2, "127.0.0.2:9999"),
+        ];
+        let moved = moved_servers("dc1", &[s1.clone(), s2.clone()], &raft);
+        assert_eq!(
+            moved,
+            vec![MovedServer {
+                id: s2.tags["id"].clone(),
+                name: "s2".into(),
+                old_addr: "127.0.0.2:9999".into(),
+                new_addr: "127.0.0.2:8300".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn only_alive_known_servers_of_this_dc_move() {
+        let failed = member("f", MemberStatus::Failed, true);
+        let client = member("c", MemberStatus::Alive, false);
+        let unknown = member("u", MemberStatus::Alive, true);
+        let mut far = member("far", MemberStatus::Alive, true);
+        far.tags.insert("dc".into(), "dc2".into());
+        let raft = vec![
+            raft_entry(&failed, "127.0.0.9:1"),
+            raft_entry(&client, "127.0.0.9:1"),
+            raft_entry(&far, "127.0.0.9:1"),
+        ];
+        assert!(moved_servers("dc1", &[failed, client, unknown, far], &raft).is_empty());
+    }
+
+    #[test]
+    fn rpc_addr_brackets_ipv6() {
+        let mut s = member("s", MemberStatus::Alive, true);
+        s.address = "::1".into();
+        assert_eq!(s.rpc_addr().as_deref(), Some("[::1]:8300"));
+        s.tags.remove("port");
+        assert_eq!(s.rpc_addr(), None);
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        let signal = wait_for_signal();
         if let Some(pid_file) = &config.pid_file
             && let Err(err) = write_pid(pid_file)
         {
@@ -59,7 +60,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         print_banner(&config, &agent);
         let signals = agent.clone();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            signal.await;
             tracing::info!(target: "agent", "Caught signal, shutting down");
             signals.shutdown();
         });
@@ -129,19 +130,24 @@ fn print_banner(config: &RuntimeConfig, agent: &Agent) {
     println!();
 }
 
-async fn wait_for_signal() {
+/// Installs the SIGTERM/SIGINT handlers at once (so a signal arriving while the agent starts
+/// is not fatal) and returns a future that completes on the first of them.
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::SignalKind;
     use tokio::signal::unix::signal;
-    let (Ok(mut term), Ok(mut int)) = (
+    let handlers = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        // Without signal handlers the agent still stops through agent/leave.
-        std::future::pending::<()>().await;
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    );
+    async move {
+        let (Ok(mut term), Ok(mut int)) = handlers else {
+            // Without signal handlers the agent still stops through agent/leave.
+            std::future::pending::<()>().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
     }
 }

@@ -249,6 +249,7 @@ impl CheckDefinition {
             timeout: self.timeout.map(go_duration::format).unwrap_or_default(),
             // Consul keeps the definition of agent-run checks in the agent, not the catalog.
             definition: Value::Object(Map::new()),
+            peer_name: String::new(),
             create_index: 0,
             modify_index: 0,
         }

@@ -9,6 +9,8 @@ mod fields;
 mod service;
 mod validate;
 
+pub(crate) use validate::validate_meta;
+
 pub use check::CheckDefinition;
 pub use check::CheckKind;
 pub use check::DEFAULT_OUTPUT_MAX_SIZE;

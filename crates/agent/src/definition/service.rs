@@ -172,6 +172,7 @@ impl ServiceDefinition {
             enable_tag_override: self.enable_tag_override,
             proxy: self.proxy.clone(),
             connect: self.connect.clone(),
+            peer_name: String::new(),
             create_index: 0,
             modify_index: 0,
         }

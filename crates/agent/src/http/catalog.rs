@@ -1,6 +1,6 @@
 //! `/v1/catalog`: register/deregister nodes, services and checks directly, and read nodes and
-//! services. Reads block on the catalog tables; `?peer=` reads imported data, of which there
-//! is none until peering exists.
+//! services. Reads block on the catalog tables; `?peer=` reads the catalog imported from that
+//! peer instead of the local one (see [`scoped`]).
 
 use std::collections::BTreeMap;
 
@@ -30,6 +30,7 @@ use super::AppState;
 use super::blocking;
 use super::body;
 use super::error::ApiError;
+use super::near;
 use super::query::Params;
 use super::query::QueryOptions;
 use super::reply;
@@ -245,6 +246,7 @@ async fn register(
         },
         tagged_addresses: body.tagged_addresses.unwrap_or_default(),
         meta: body.node_meta.unwrap_or_default(),
+        peer_name: String::new(),
         create_index: 0,
         modify_index: 0,
     };
@@ -271,6 +273,7 @@ async fn register(
                 enable_tag_override: s.enable_tag_override,
                 proxy: s.proxy,
                 connect: s.connect,
+                peer_name: String::new(),
                 create_index: 0,
                 modify_index: 0,
             })
@@ -348,14 +351,12 @@ fn meta_matches(node: &Node, wanted: &[(String, String)]) -> bool {
 async fn nodes(State(agent): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     blocking::json_reply(agent.server(), &opts, &[Table::Nodes], |view| {
-        let nodes: Vec<Node> = if opts.peer.is_some() {
-            Vec::new()
-        } else {
-            view.nodes()
-                .into_iter()
-                .filter(|n| meta_matches(n, &opts.node_meta))
-                .collect()
-        };
+        let nodes: Vec<Node> = scoped(view, &opts)
+            .nodes()
+            .into_iter()
+            .filter(|n| meta_matches(n, &opts.node_meta))
+            .collect();
+        let nodes = near::sorted(view, &opts, nodes, |n| &n.node);
         Ok((opts.filter(nodes)?, view.table_index(Table::Nodes)))
     })
     .await
@@ -365,12 +366,11 @@ async fn services(State(agent): State<AppState>, params: Params) -> Result<Respo
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
     blocking::json_reply(agent.server(), &opts, &tables, |view| {
-        let services = if opts.peer.is_some() {
-            BTreeMap::new()
-        } else if opts.node_meta.is_empty() && opts.filter.is_none() {
-            view.services()
+        let scoped = scoped(view, &opts);
+        let services = if opts.node_meta.is_empty() && opts.filter.is_none() {
+            scoped.services()
         } else {
-            services_on_matching_nodes(view, &opts)?
+            services_on_matching_nodes(&scoped, &opts)?
         };
         Ok((services, view.max_index(&tables)))
     })
@@ -409,13 +409,20 @@ fn services_on_matching_nodes(
     Ok(out)
 }
 
-/// Instances of `name` carrying every tag in `?tag=`, on nodes matching `?node-meta=`.
-pub(super) fn instances(view: &StateView, name: &str, opts: &QueryOptions) -> Vec<(Node, Service)> {
-    if opts.peer.is_some() {
-        return Vec::new();
+/// The view `?peer=` selects: the catalog imported from that peer, or the local one.
+pub(super) fn scoped(view: &StateView, opts: &QueryOptions) -> StateView {
+    match &opts.peer {
+        Some(peer) => view.for_peer(peer),
+        None => view.clone(),
     }
+}
+
+/// Instances of `name` carrying every tag in `?tag=`, on nodes matching `?node-meta=`, in the
+/// catalog `view` holds (callers pass the [`scoped`] view).
+pub(super) fn instances(view: &StateView, name: &str, opts: &QueryOptions) -> Vec<(Node, Service)> {
     let tags = opts.params.all("tag");
-    view.service_instances(name)
+    let found = view
+        .service_instances(name)
         .into_iter()
         .filter(|(node, service)| {
             meta_matches(node, &opts.node_meta)
@@ -423,7 +430,8 @@ pub(super) fn instances(view: &StateView, name: &str, opts: &QueryOptions) -> Ve
                     .iter()
                     .all(|t| service.tags.iter().any(|have| have == t))
         })
-        .collect()
+        .collect();
+    near::sorted(view, opts, found, |(node, _)| &node.node)
 }
 
 async fn service(
@@ -434,7 +442,7 @@ async fn service(
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
     blocking::json_reply(agent.server(), &opts, &tables, |view| {
-        let entries: Vec<Value> = instances(view, &name, &opts)
+        let entries: Vec<Value> = instances(&scoped(view, &opts), &name, &opts)
             .iter()
             .map(|(node, service)| shapes::service_node(node, service))
             .collect();
@@ -467,7 +475,7 @@ async fn connect(
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
     blocking::json_reply(agent.server(), &opts, &tables, |view| {
-        let entries: Vec<Value> = proxies_for(view, &name)
+        let entries: Vec<Value> = proxies_for(&scoped(view, &opts), &name)
             .iter()
             .map(|(node, service)| shapes::service_node(node, service))
             .collect();
@@ -486,8 +494,8 @@ async fn node_with_services(
     let opts = agent.query_options(params)?;
     let tables = [Table::Nodes, Table::Services];
     blocking::json_reply(agent.server(), &opts, &tables, |view| {
-        let body = match view.node_services(name) {
-            Some((node, services)) if opts.peer.is_none() => {
+        let body = match scoped(view, &opts).node_services(name) {
+            Some((node, services)) => {
                 let services = services.iter().map(shapes::node_service).collect();
                 json!({"Node": node, "Services": shape(services, &opts)?})
             }

@@ -1,6 +1,7 @@
-//! `/v1/coordinate/*`: network coordinates. LAN coordinates live in the state store (written by
-//! `PUT /v1/coordinate/update`, later by gossip); the WAN list has this server with a fresh
-//! Vivaldi coordinate until WAN gossip computes real ones.
+//! `/v1/coordinate/*`: network coordinates. LAN coordinates live in the state store: agents
+//! measure them by gossip and send them with `PUT /v1/coordinate/update`, which a server
+//! queues for its next Raft batch (see `crate::coordinates`). There is no WAN pool yet, so the
+//! WAN list holds this datacenter's servers with the coordinates LAN gossip measured for them.
 
 use axum::Router;
 use axum::extract::Path;
@@ -13,7 +14,6 @@ use bytes::Bytes;
 use http::Method;
 use http::StatusCode;
 use legate_state::Table;
-use legate_state::command::Command;
 use legate_state::model::Coordinate;
 use serde_json::Value;
 use serde_json::json;
@@ -46,11 +46,6 @@ async fn not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
-/// A coordinate at the origin, as serf starts every node.
-fn fresh_coordinate() -> Value {
-    json!({"Vec": vec![0.0; DIMENSIONS], "Error": 1.5, "Adjustment": 0.0, "Height": 1.0e-5})
-}
-
 fn coordinate_json(c: &Coordinate) -> Value {
     json!({"Node": c.node, "Segment": c.segment, "Coord": c.coord})
 }
@@ -59,15 +54,44 @@ fn coordinate_json(c: &Coordinate) -> Value {
 async fn datacenters(State(agent): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let node = agent.node();
+    let coordinates: Vec<Value> = wan_stand_ins(&agent)
+        .into_iter()
+        .map(|(name, coord)| json!({"Node": format!("{name}.{}", node.datacenter), "Coord": coord}))
+        .collect();
     let body = json!([{
         "Datacenter": node.datacenter,
         "AreaID": "wan",
-        "Coordinates": [{
-            "Node": format!("{}.{}", node.name, node.datacenter),
-            "Coord": fresh_coordinate(),
-        }],
+        "Coordinates": coordinates,
     }]);
     reply::json(&body, opts.pretty)
+}
+
+/// This datacenter's alive servers (this one first when it is a server) with the coordinates
+/// LAN gossip holds for them; servers without one are left out, as Serf's cache does.
+fn wan_stand_ins(agent: &AppState) -> Vec<(String, legate_vivaldi::Coordinate)> {
+    let Some(lan) = agent.lan() else {
+        return Vec::new();
+    };
+    let me = &agent.node().name;
+    let mut servers: Vec<String> = lan
+        .alive_members()
+        .into_iter()
+        .filter(|m| m.tags.get("role").map(String::as_str) == Some("consul"))
+        .filter(|m| m.tags.get("dc") == Some(&agent.node().datacenter))
+        .map(|m| m.name)
+        .collect();
+    servers.sort_by_key(|name| (name != me, name.clone()));
+    servers
+        .into_iter()
+        .filter_map(|name| {
+            let coord = if &name == me {
+                crate::coordinates::own(agent)
+            } else {
+                lan.member_coordinate(&name)
+            };
+            coord.map(|c| (name, c))
+        })
+        .collect()
 }
 
 /// `GET /v1/coordinate/nodes[?segment=]`.
@@ -142,7 +166,7 @@ fn valid_coordinate(coord: &Value) -> Result<Value, ApiError> {
     }))
 }
 
-/// `PUT /v1/coordinate/update`: body `{Node, Segment, Coord}`.
+/// `PUT /v1/coordinate/update`: body `{Node, Segment, Coord}`, queued for the next batch.
 async fn update(
     State(agent): State<AppState>,
     params: Params,
@@ -159,15 +183,7 @@ async fn update(
     let node = field("Node").as_str().unwrap_or_default().to_string();
     let segment = field("Segment").as_str().unwrap_or_default().to_string();
     let coord = valid_coordinate(&field("Coord"))?;
-    agent
-        .server()
-        .write(Command::CoordinateBatch(vec![Coordinate {
-            node,
-            segment,
-            coord,
-            modify_index: 0,
-        }]))
-        .await?;
+    agent.coordinates().enqueue(node, segment, coord);
     Ok(reply::empty())
 }
 
@@ -177,7 +193,8 @@ mod tests {
 
     #[test]
     fn coordinates_are_checked() {
-        assert!(valid_coordinate(&fresh_coordinate()).is_ok());
+        let fresh = serde_json::to_value(legate_vivaldi::Coordinate::default()).unwrap();
+        assert!(valid_coordinate(&fresh).is_ok());
         assert!(valid_coordinate(&json!({"Vec": [0.0, 1.0]})).is_err());
         assert!(valid_coordinate(&json!({"Vec": vec![0.0; 8], "Error": "x"})).is_err());
         assert!(valid_coordinate(&json!({})).is_err());

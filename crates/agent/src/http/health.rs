@@ -18,6 +18,7 @@ use super::AppState;
 use super::blocking;
 use super::catalog;
 use super::error::ApiError;
+use super::near;
 use super::query::Params;
 use super::query::QueryOptions;
 use super::shapes;
@@ -40,11 +41,8 @@ async fn checks_reply(
     read: impl Fn(&StateView) -> Vec<HealthCheck>,
 ) -> Result<Response, ApiError> {
     blocking::json_reply(agent.server(), opts, &[Table::Checks], |view| {
-        let checks = if opts.peer.is_some() {
-            Vec::new()
-        } else {
-            read(view)
-        };
+        let checks = read(&catalog::scoped(view, opts));
+        let checks = near::sorted(view, opts, checks, |c| &c.node);
         Ok((
             opts.filter(shapes::health_checks(&checks))?,
             view.table_index(Table::Checks),
@@ -122,6 +120,7 @@ async fn service(
     let opts = agent.query_options(params)?;
     let passing = opts.params.flag("passing");
     blocking::json_reply(agent.server(), &opts, HEALTH, |view| {
+        let view = &catalog::scoped(view, &opts);
         let entries = health_entries(view, catalog::instances(view, &name, &opts), passing);
         Ok((opts.filter(entries)?, view.max_index(HEALTH)))
     })
@@ -136,12 +135,8 @@ async fn connect(
     let opts = agent.query_options(params)?;
     let passing = opts.params.flag("passing");
     blocking::json_reply(agent.server(), &opts, HEALTH, |view| {
-        let proxies = if opts.peer.is_some() {
-            Vec::new()
-        } else {
-            catalog::proxies_for(view, &name)
-        };
-        let entries = health_entries(view, proxies, passing);
+        let view = &catalog::scoped(view, &opts);
+        let entries = health_entries(view, catalog::proxies_for(view, &name), passing);
         Ok((opts.filter(entries)?, view.max_index(HEALTH)))
     })
     .await

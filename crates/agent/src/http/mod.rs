@@ -9,15 +9,20 @@ pub mod blocking;
 pub mod body;
 mod catalog;
 mod config;
+mod connect_ca;
 mod coordinate;
 pub mod error;
 mod event;
 pub mod forward;
 mod health;
 mod internal;
+mod keyring;
 mod kv;
 mod metrics;
+mod near;
 mod operator;
+mod peered_services;
+mod peering;
 pub mod query;
 pub mod reply;
 pub mod serve;
@@ -64,12 +69,16 @@ pub fn router(agent: AppState) -> Router {
         .merge(session::routes())
         .merge(event::routes())
         .merge(config::routes())
+        .merge(connect_ca::routes())
         .merge(operator::routes())
         .merge(snapshot::routes())
         .merge(coordinate::routes())
         .merge(metrics::routes())
         .merge(usage::routes())
         .merge(internal::routes())
+        .merge(keyring::routes())
+        .merge(peered_services::routes())
+        .merge(peering::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             agent.clone(),

@@ -1,12 +1,6 @@
 //! `/v1/operator/raft/*` and `/v1/operator/autopilot/*`: the Raft peer set, peer removal and
-//! leadership transfer (which a single-server group can only refuse, with Consul's texts), and
-//! autopilot's configuration, health and state.
-//!
-//! The autopilot configuration has no state-store command yet, so it is kept in agent memory
-//! (per node ID, see [`AUTOPILOT`]) and is neither replicated nor persisted.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+//! leadership transfer, and autopilot's configuration (replicated through Raft), health and
+//! state (from the autopilot loop's latest state on the leader).
 
 use axum::Router;
 use axum::extract::State;
@@ -16,7 +10,9 @@ use axum::routing::get;
 use axum::routing::post;
 use bytes::Bytes;
 use http::Method;
-use legate_types::version::CONSUL_VERSION;
+use legate_state::autopilot::AutopilotConfig;
+use legate_state::command::Command;
+use legate_state::command::CommandResult;
 use serde_json::Value;
 use serde_json::json;
 
@@ -27,6 +23,9 @@ use super::query::Consistency;
 use super::query::Params;
 use super::reply;
 use crate::agent::Agent;
+use crate::autopilot::ServerHealth;
+use crate::autopilot::State as AutopilotState;
+use crate::server::ServerError;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -60,21 +59,15 @@ async fn not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
-/// Raft figures of this server, from consensus stats.
-struct RaftNumbers {
-    term: u64,
-    last_index: u64,
-    configuration_index: u64,
-}
-
-fn raft_numbers(agent: &Agent) -> RaftNumbers {
-    let stats = agent.server().consensus().stats();
-    let num = |k: &str| stats.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
-    RaftNumbers {
-        term: num("term"),
-        last_index: num("last_log_index"),
-        configuration_index: num("latest_configuration_index"),
-    }
+/// Index of the latest Raft configuration entry, from consensus stats.
+fn configuration_index(agent: &Agent) -> u64 {
+    agent
+        .server()
+        .consensus()
+        .stats()
+        .get("latest_configuration_index")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Reads Consul forwards to the leader; without forwarding a follower can only serve `?stale`.
@@ -92,19 +85,14 @@ async fn raft_configuration(
     params: Params,
 ) -> Result<Response, ApiError> {
     require_leader(&agent, &params)?;
-    let numbers = raft_numbers(&agent);
-    let own_id = agent.node().id.clone();
+    let progress = agent.server().consensus().progress();
     let servers: Vec<Value> = agent
         .server()
         .consensus()
         .servers()
         .into_iter()
         .map(|s| {
-            let last_index = if s.id == own_id {
-                numbers.last_index
-            } else {
-                0
-            };
+            let last_index = progress.get(&s.id).map_or(0, |p| p.last_index);
             json!({
                 "ID": s.id,
                 "Node": s.node,
@@ -116,7 +104,7 @@ async fn raft_configuration(
             })
         })
         .collect();
-    let body = json!({"Servers": servers, "Index": numbers.configuration_index});
+    let body = json!({"Servers": servers, "Index": configuration_index(&agent)});
     reply::json(&body, params.has("pretty"))
 }
 
@@ -165,20 +153,25 @@ async fn raft_remove_peer(
             "need at least one voter in configuration".to_string(),
         ));
     }
-    // Membership changes need server-to-server RPC, which does not exist yet.
-    Err(ApiError::Internal(
-        "removing a Raft peer is not supported yet".to_string(),
-    ))
+    tracing::warn!(target: "agent.operator", "Removed Raft peer: id={} address={}", found.id, found.address);
+    agent
+        .server()
+        .consensus()
+        .remove_server(&found.id)
+        .await
+        .map_err(|err| ApiError::Internal(ServerError::from(err).to_string()))?;
+    Ok(reply::empty())
 }
 
-/// `POST /v1/operator/raft/transfer-leader[?id=]`.
+/// `POST /v1/operator/raft/transfer-leader[?id=]`: `{"Success": true}` once the target leads.
 async fn raft_transfer_leader(
     State(agent): State<AppState>,
     params: Params,
 ) -> Result<Response, ApiError> {
     agent.query_options(params.clone())?;
     let servers = agent.server().consensus().servers();
-    if let Some(id) = params.non_empty("id")
+    let id = params.non_empty("id");
+    if let Some(id) = id
         && !servers.iter().any(|s| s.id == id)
     {
         return Err(ApiError::Internal(format!(
@@ -190,135 +183,21 @@ async fn raft_transfer_leader(
         // What Raft answers when no other voter can take over.
         return Err(ApiError::Internal("cannot find peer".to_string()));
     }
-    Err(ApiError::Internal(
-        "leadership transfer is not supported yet".to_string(),
-    ))
+    agent
+        .server()
+        .consensus()
+        .transfer_leadership(id)
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    reply::json(&json!({"Success": true}), params.has("pretty"))
 }
 
-/// Autopilot settings (Consul's `AutopilotConfig`).
-#[derive(Clone, Debug, PartialEq)]
-struct AutopilotConfig {
-    cleanup_dead_servers: bool,
-    last_contact_threshold: String,
-    max_trailing_logs: u64,
-    min_quorum: u64,
-    server_stabilization_time: String,
-    redundancy_zone_tag: String,
-    disable_upgrade_migration: bool,
-    upgrade_version_tag: String,
-    create_index: u64,
-    modify_index: u64,
-}
-
-impl Default for AutopilotConfig {
-    fn default() -> Self {
-        AutopilotConfig {
-            cleanup_dead_servers: true,
-            last_contact_threshold: "200ms".to_string(),
-            max_trailing_logs: 250,
-            min_quorum: 0,
-            server_stabilization_time: "10s".to_string(),
-            redundancy_zone_tag: String::new(),
-            disable_upgrade_migration: false,
-            upgrade_version_tag: String::new(),
-            create_index: 0,
-            modify_index: 0,
-        }
-    }
-}
-
-impl AutopilotConfig {
-    fn to_json(&self) -> Value {
-        json!({
-            "CleanupDeadServers": self.cleanup_dead_servers,
-            "LastContactThreshold": self.last_contact_threshold,
-            "MaxTrailingLogs": self.max_trailing_logs,
-            "MinQuorum": self.min_quorum,
-            "ServerStabilizationTime": self.server_stabilization_time,
-            "RedundancyZoneTag": self.redundancy_zone_tag,
-            "DisableUpgradeMigration": self.disable_upgrade_migration,
-            "UpgradeVersionTag": self.upgrade_version_tag,
-            "CreateIndex": self.create_index,
-            "ModifyIndex": self.modify_index,
-        })
-    }
-
-    /// Apply a PUT body: keys case-insensitive, durations as Go strings or nanoseconds; absent
-    /// keys take Go's zero value, as Consul's decoding into a fresh struct does.
-    fn from_json(value: &Value) -> Result<AutopilotConfig, String> {
-        let Value::Object(map) = value else {
-            return Err("expected a JSON object".to_string());
-        };
-        let get = |name: &str| {
-            map.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v)
-        };
-        let boolean = |name: &str| -> Result<bool, String> {
-            match get(name) {
-                None | Some(Value::Null) => Ok(false),
-                Some(Value::Bool(b)) => Ok(*b),
-                Some(other) => Err(format!("{name}: expected a bool, got {other}")),
-            }
-        };
-        let number = |name: &str| -> Result<u64, String> {
-            match get(name) {
-                None | Some(Value::Null) => Ok(0),
-                Some(v) => v
-                    .as_u64()
-                    .ok_or_else(|| format!("{name}: expected a non-negative integer, got {v}")),
-            }
-        };
-        let string = |name: &str| -> Result<String, String> {
-            match get(name) {
-                None | Some(Value::Null) => Ok(String::new()),
-                Some(Value::String(s)) => Ok(s.clone()),
-                Some(other) => Err(format!("{name}: expected a string, got {other}")),
-            }
-        };
-        let duration = |name: &str| -> Result<String, String> {
-            let nanos = match get(name) {
-                None | Some(Value::Null) => return Ok("0s".to_string()),
-                Some(Value::String(s)) => legate_types::go_duration::parse(s)
-                    .map_err(|_| format!("time: invalid duration {s:?}"))?,
-                Some(Value::Number(n)) => std::time::Duration::from_nanos(
-                    n.as_u64()
-                        .ok_or_else(|| format!("{name}: invalid duration {n}"))?,
-                ),
-                Some(other) => return Err(format!("{name}: invalid duration {other}")),
-            };
-            Ok(legate_types::go_duration::format(nanos))
-        };
-        Ok(AutopilotConfig {
-            cleanup_dead_servers: boolean("CleanupDeadServers")?,
-            last_contact_threshold: duration("LastContactThreshold")?,
-            max_trailing_logs: number("MaxTrailingLogs")?,
-            min_quorum: number("MinQuorum")?,
-            server_stabilization_time: duration("ServerStabilizationTime")?,
-            redundancy_zone_tag: string("RedundancyZoneTag")?,
-            disable_upgrade_migration: boolean("DisableUpgradeMigration")?,
-            upgrade_version_tag: string("UpgradeVersionTag")?,
-            create_index: 0,
-            modify_index: 0,
-        })
-    }
-}
-
-/// Autopilot configuration by node ID (several agents can share a process in tests). To be
-/// replaced by a replicated record once the state store has one.
-static AUTOPILOT: Mutex<BTreeMap<String, AutopilotConfig>> = Mutex::new(BTreeMap::new());
-
-fn autopilot_config(agent: &Agent) -> AutopilotConfig {
-    let configs = AUTOPILOT.lock().unwrap_or_else(|p| p.into_inner());
-    // The defaults count as written at index 1, so a first `?cas=1` can replace them.
-    configs
-        .get(&agent.node().id)
-        .cloned()
-        .unwrap_or_else(|| AutopilotConfig {
-            create_index: 1,
-            modify_index: 1,
-            ..AutopilotConfig::default()
-        })
+/// The stored autopilot configuration, stored first from the agent config if a leader has
+/// not done so yet.
+async fn autopilot_config(agent: &Agent) -> Result<AutopilotConfig, ApiError> {
+    crate::autopilot_config::ensure(agent)
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))
 }
 
 /// `GET /v1/operator/autopilot/configuration`.
@@ -327,21 +206,25 @@ async fn autopilot_get(
     params: Params,
 ) -> Result<Response, ApiError> {
     require_leader(&agent, &params)?;
-    reply::json(&autopilot_config(&agent).to_json(), params.has("pretty"))
+    let config = match agent.server().store().view().autopilot_config() {
+        Some(config) => config,
+        None => autopilot_config(&agent).await?,
+    };
+    reply::json(
+        &crate::autopilot_config::to_json(&config),
+        params.has("pretty"),
+    )
 }
 
-/// `PUT /v1/operator/autopilot/configuration[?cas=]`.
+/// `PUT /v1/operator/autopilot/configuration[?cas=]`: `true` or `false` (CAS mismatch).
 async fn autopilot_put(
     State(agent): State<AppState>,
     params: Params,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     agent.query_options(params.clone())?;
-    if !agent.server().consensus().is_leader() {
-        return Err(ApiError::Internal("No cluster leader".to_string()));
-    }
     let raw = body::decode_object(&body)?;
-    let mut config = AutopilotConfig::from_json(&raw)
+    let config = crate::autopilot_config::from_json(&raw)
         .map_err(|err| ApiError::BadRequest(format!("Error parsing autopilot config: {err}")))?;
     let cas = match params.non_empty("cas") {
         None => None,
@@ -350,26 +233,62 @@ async fn autopilot_put(
                 .map_err(|_| ApiError::BadRequest(format!("Error parsing cas value: {v:?}")))?,
         ),
     };
-    let current = autopilot_config(&agent);
-    if cas.is_some_and(|c| c != current.modify_index) {
-        return Ok(reply::bool_body(false));
+    // A CAS is against the stored record: make sure there is one.
+    autopilot_config(&agent).await?;
+    // The record exists by now, so `?cas=0` fails, as in Consul.
+    let result = agent
+        .server()
+        .write(Command::AutopilotSet { config, cas })
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    match result {
+        CommandResult::Bool(done) => Ok(reply::bool_body(done)),
+        CommandResult::Rejected(message) => Err(ApiError::Internal(message)),
+        _ => Ok(reply::bool_body(true)),
     }
-    let index = agent.server().consensus().applied_index().max(1);
-    config.create_index = current.create_index.max(1);
-    config.modify_index = index.max(current.modify_index + 1);
-    AUTOPILOT
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(agent.node().id.clone(), config);
-    Ok(reply::bool_body(true))
 }
 
-/// When this server became stable: the agent's start, RFC 3339 in UTC.
-fn stable_since(agent: &Agent) -> String {
-    let started = time::OffsetDateTime::from(agent.started());
-    started
+/// The autopilot state: the leader's latest, else computed now from what this server sees.
+fn autopilot_state_now(agent: &Agent) -> AutopilotState {
+    if let Some(state) = agent.autopilot().get() {
+        return state;
+    }
+    let config = agent
+        .server()
+        .store()
+        .view()
+        .autopilot_config()
+        .unwrap_or_else(|| crate::autopilot_config::from_agent_config(&agent.config().raw));
+    crate::autopilot_run::compute(agent, &config, None)
+}
+
+/// RFC 3339 in UTC, as Go marshals a `time.Time`.
+fn rfc3339(at: std::time::SystemTime) -> String {
+    time::OffsetDateTime::from(at)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+fn last_contact(s: &ServerHealth) -> String {
+    legate_types::go_duration::format(s.last_contact.unwrap_or_default())
+}
+
+/// One server of `/v1/operator/autopilot/health`.
+fn health_json(s: &ServerHealth) -> Value {
+    json!({
+        "ID": s.id,
+        "Name": s.name,
+        "Address": s.address,
+        "SerfStatus": s.status.as_str(),
+        "Version": s.version,
+        "Leader": s.leader,
+        "LastContact": last_contact(s),
+        "LastTerm": s.last_term,
+        "LastIndex": s.last_index,
+        "Healthy": s.healthy,
+        "Voter": s.voter,
+        "StableSince": rfc3339(s.stable_since),
+    })
 }
 
 /// `GET /v1/operator/autopilot/health`.
@@ -378,41 +297,43 @@ async fn autopilot_health(
     params: Params,
 ) -> Result<Response, ApiError> {
     require_leader(&agent, &params)?;
-    let numbers = raft_numbers(&agent);
-    let servers: Vec<Value> = agent
-        .server()
-        .consensus()
-        .servers()
-        .into_iter()
-        .map(|s| {
-            json!({
-                "ID": s.id,
-                "Name": s.node,
-                "Address": s.address,
-                "SerfStatus": "alive",
-                "Version": CONSUL_VERSION,
-                "Leader": s.leader,
-                "LastContact": "0s",
-                "LastTerm": numbers.term,
-                "LastIndex": numbers.last_index,
-                "Healthy": true,
-                "Voter": s.voter,
-                "StableSince": stable_since(&agent),
-            })
-        })
-        .collect();
+    let state = autopilot_state_now(&agent);
+    let mut servers: Vec<&ServerHealth> = state.servers.values().collect();
+    servers.sort_by(|a, b| b.leader.cmp(&a.leader).then(a.id.cmp(&b.id)));
     let body = json!({
-        "Healthy": true,
-        "FailureTolerance": failure_tolerance(&servers),
-        "Servers": servers,
+        "Healthy": state.healthy,
+        "FailureTolerance": state.failure_tolerance,
+        "Servers": servers.into_iter().map(health_json).collect::<Vec<_>>(),
     });
     reply::json(&body, params.has("pretty"))
 }
 
-/// How many voters may fail with quorum kept.
-fn failure_tolerance(servers: &[Value]) -> usize {
-    let voters = servers.iter().filter(|s| s["Voter"] == true).count();
-    voters.saturating_sub(voters / 2 + 1)
+/// One server of `/v1/operator/autopilot/state`.
+fn state_server_json(s: &ServerHealth) -> Value {
+    let status = if s.leader {
+        "leader"
+    } else if s.voter {
+        "voter"
+    } else {
+        "non-voter"
+    };
+    json!({
+        "ID": s.id,
+        "Name": s.name,
+        "Address": s.address,
+        "NodeStatus": s.status.as_str(),
+        "Version": s.version,
+        "LastContact": last_contact(s),
+        "LastTerm": s.last_term,
+        "LastIndex": s.last_index,
+        "Healthy": s.healthy,
+        "StableSince": rfc3339(s.stable_since),
+        "ReadReplica": false,
+        "Status": status,
+        "Meta": {"consul-network-segment": "", "consul-version": s.version},
+        // Consul CE: every server is a potential voter.
+        "NodeType": "voter",
+    })
 }
 
 /// `GET /v1/operator/autopilot/state`.
@@ -421,89 +342,19 @@ async fn autopilot_state(
     params: Params,
 ) -> Result<Response, ApiError> {
     require_leader(&agent, &params)?;
-    let numbers = raft_numbers(&agent);
-    let raft_servers = agent.server().consensus().servers();
-    let mut servers = serde_json::Map::new();
-    let mut leader = String::new();
-    let mut voters = Vec::new();
-    for s in &raft_servers {
-        if s.leader {
-            leader = s.id.clone();
-        }
-        if s.voter {
-            voters.push(s.id.clone());
-        }
-        let status = if s.leader {
-            "leader"
-        } else if s.voter {
-            "voter"
-        } else {
-            "non-voter"
-        };
-        servers.insert(
-            s.id.clone(),
-            json!({
-                "ID": s.id,
-                "Name": s.node,
-                "Address": s.address,
-                "NodeStatus": "alive",
-                "Version": CONSUL_VERSION,
-                "LastContact": "0s",
-                "LastTerm": numbers.term,
-                "LastIndex": numbers.last_index,
-                "Healthy": true,
-                "StableSince": stable_since(&agent),
-                "ReadReplica": false,
-                "Status": status,
-                "Meta": {"consul-network-segment": "", "consul-version": CONSUL_VERSION},
-                "NodeType": if s.voter { "voter" } else { "read-replica" },
-            }),
-        );
-    }
-    let tolerance = voters.len().saturating_sub(voters.len() / 2 + 1);
+    let state = autopilot_state_now(&agent);
+    let servers: serde_json::Map<String, Value> = state
+        .servers
+        .values()
+        .map(|s| (s.id.clone(), state_server_json(s)))
+        .collect();
     let body = json!({
-        "Healthy": true,
-        "FailureTolerance": tolerance,
-        "OptimisticFailureTolerance": tolerance,
+        "Healthy": state.healthy,
+        "FailureTolerance": state.failure_tolerance,
+        "OptimisticFailureTolerance": state.failure_tolerance,
         "Servers": servers,
-        "Leader": leader,
-        "Voters": voters,
+        "Leader": state.leader,
+        "Voters": state.voters,
     });
     reply::json(&body, params.has("pretty"))
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn autopilot_defaults_match_consul() {
-        let json = AutopilotConfig::default().to_json();
-        assert_eq!(json["CleanupDeadServers"], true);
-        assert_eq!(json["LastContactThreshold"], "200ms");
-        assert_eq!(json["MaxTrailingLogs"], 250);
-        assert_eq!(json["ServerStabilizationTime"], "10s");
-    }
-
-    #[test]
-    fn autopilot_body_decodes_case_insensitively() {
-        let c = AutopilotConfig::from_json(&json!({"cleanupdeadservers": true,
-            "LastContactThreshold": "1s", "MaxTrailingLogs": 10, "ServerStabilizationTime": 5_000_000_000u64}))
-        .unwrap();
-        assert!(c.cleanup_dead_servers);
-        assert_eq!(c.last_contact_threshold, "1s");
-        assert_eq!(c.max_trailing_logs, 10);
-        assert_eq!(c.server_stabilization_time, "5s");
-        assert!(AutopilotConfig::from_json(&json!({"LastContactThreshold": "soon"})).is_err());
-    }
-
-    #[test]
-    fn tolerance_counts_voters() {
-        let v = |n: usize| vec![json!({"Voter": true}); n];
-        assert_eq!(failure_tolerance(&v(1)), 0);
-        assert_eq!(failure_tolerance(&v(3)), 1);
-        assert_eq!(failure_tolerance(&v(5)), 2);
-    }
 }

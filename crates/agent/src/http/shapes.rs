@@ -54,6 +54,9 @@ pub fn service_node(node: &Node, service: &Service) -> Value {
         obj.insert("ServiceProxy".into(), proxy_or_empty(service));
         obj.insert("ServiceConnect".into(), connect_or_empty(service));
         obj.insert("ServiceLocality".into(), Value::Null);
+        if !service.peer_name.is_empty() {
+            obj.insert("PeerName".into(), json!(service.peer_name));
+        }
         obj.insert("CreateIndex".into(), json!(service.create_index));
         obj.insert("ModifyIndex".into(), json!(service.modify_index));
     }
@@ -115,15 +118,15 @@ pub fn node_service(service: &Service) -> Value {
     );
     obj.insert("Proxy".into(), proxy_or_empty(service));
     obj.insert("Connect".into(), connect_or_empty(service));
-    obj.insert("PeerName".into(), json!(""));
+    obj.insert("PeerName".into(), json!(service.peer_name));
     obj.insert("CreateIndex".into(), json!(service.create_index));
     obj.insert("ModifyIndex".into(), json!(service.modify_index));
     Value::Object(obj)
 }
 
-/// A health check as every endpoint returns it.
+/// A health check as every endpoint returns it (`PeerName` only on imported checks).
 pub fn health_check(check: &HealthCheck) -> Value {
-    json!({
+    let mut v = json!({
         "Node": check.node,
         "CheckID": check.check_id,
         "Name": check.name,
@@ -137,10 +140,21 @@ pub fn health_check(check: &HealthCheck) -> Value {
         "Interval": check.interval,
         "Timeout": check.timeout,
         "ExposedPort": 0,
-        "Definition": if check.definition.is_object() { check.definition.clone() } else { json!({}) },
-        "CreateIndex": check.create_index,
-        "ModifyIndex": check.modify_index,
-    })
+    });
+    if let Some(obj) = v.as_object_mut() {
+        if !check.peer_name.is_empty() {
+            obj.insert("PeerName".into(), json!(check.peer_name));
+        }
+        let definition = if check.definition.is_object() {
+            check.definition.clone()
+        } else {
+            json!({})
+        };
+        obj.insert("Definition".into(), definition);
+        obj.insert("CreateIndex".into(), json!(check.create_index));
+        obj.insert("ModifyIndex".into(), json!(check.modify_index));
+    }
+    v
 }
 
 /// A list of health checks.

@@ -16,7 +16,7 @@ use crate::harness::TestAgent;
 
 /// Compare `body` (after [`redact`]) with the golden file `name`, or rewrite it when
 /// `LEGATE_UPDATE_GOLDEN=1`.
-fn assert_golden(name: &str, body: &Value) {
+pub(crate) fn assert_golden(name: &str, body: &Value) {
     let actual = render(body);
     let path = golden_path(name);
     if std::env::var("LEGATE_UPDATE_GOLDEN").as_deref() == Ok("1") {

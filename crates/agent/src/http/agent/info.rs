@@ -110,7 +110,7 @@ pub(super) async fn self_(
             "Version": CONSUL_VERSION,
             "VersionPrerelease": PRERELEASE,
         },
-        "Coord": {"Vec": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "Error": 1.5, "Adjustment": 0.0, "Height": 1.0e-5},
+        "Coord": crate::coordinates::own(&agent),
         "Member": member(&agent, false),
         "Stats": {
             "agent": {
@@ -148,6 +148,17 @@ pub(super) async fn members(
 ) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     let wan = opts.params.flag("wan");
+    // `consul members` sends `segment=_all` by default; any named segment is Enterprise-only.
+    let segment = opts.params.get("segment").unwrap_or_default();
+    if !segment.is_empty() && segment != "_all" {
+        return Err(if wan {
+            ApiError::BadRequest("Cannot provide a segment with wan=true".to_string())
+        } else {
+            ApiError::Internal(
+                "Network segments are not supported in this version of Consul".to_string(),
+            )
+        });
+    }
     // Only servers join the WAN pool (the WAN pool itself arrives with federation).
     let members: Vec<Value> = if wan && !agent.config().server {
         Vec::new()

@@ -1,0 +1,379 @@
+//! One peering stream, either end, from the first message to the last: subscribe to what our
+//! role imports; export (watch the store and send what changed — [`super::export`]); import
+//! (apply each complete resource through Raft — [`super::import`] — then ACK, or NACK with
+//! the error); heartbeat, and end on the peer's silence; on the peer's `Terminated` mark the
+//! row TERMINATED and drop its imported data; when our row is marked for deletion (or gone)
+//! send `Terminated` and end. Every step is published to the leader's link registry.
+
+use std::sync::Arc;
+use std::time::Duration;
+use std::time::SystemTime;
+
+use futures::StreamExt;
+use legate_peerstream::HeartbeatAction;
+use legate_peerstream::Inbound;
+use legate_peerstream::InboundStream;
+use legate_peerstream::Role;
+use legate_peerstream::Session;
+use legate_peerstream::pb::ReplicationMessage;
+use legate_state::StateView;
+use legate_state::Table;
+use legate_state::command::Command;
+use legate_state::command::CommandResult;
+use legate_state::model::Peering;
+use legate_state::model::PeeringState;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::export::ExportState;
+use super::export::server_addresses;
+use super::import;
+use crate::agent::Agent;
+
+/// Tables whose changes may change what we export or the row's fate.
+const WATCHED: [Table; 6] = [
+    Table::Nodes,
+    Table::Services,
+    Table::Checks,
+    Table::ConfigEntries,
+    Table::ConnectCa,
+    Table::Peerings,
+];
+
+/// Longest wait between heartbeat checks (also re-reads gossip for the server addresses).
+const MAX_TICK: Duration = Duration::from_secs(1);
+
+/// Which stream this is.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Our end.
+    pub role: Role,
+    /// The local peering ID.
+    pub peering_id: String,
+}
+
+/// Why a stream ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The peer sent `Terminated`; the row is TERMINATED now.
+    PeerTerminated,
+    /// Our row was deleted or marked for deletion; we sent `Terminated`.
+    Deleted,
+    /// Cancelled: leadership lost, a newer stream replaced this one, or shutdown.
+    Cancelled,
+    /// The peer hung up cleanly.
+    Closed,
+    /// The stream failed.
+    Failed(String),
+}
+
+impl StreamEnd {
+    /// Whether the peering is over (no reconnect).
+    pub fn is_final(&self) -> bool {
+        matches!(self, StreamEnd::PeerTerminated | StreamEnd::Deleted)
+    }
+
+    fn error(&self) -> Option<String> {
+        match self {
+            StreamEnd::Failed(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// Run one stream until it ends. `outbound` carries our messages to the peer, `inbound` the
+/// peer's; `cancel` ends the stream early.
+pub async fn run(
+    agent: Arc<Agent>,
+    spec: Spec,
+    outbound: mpsc::Sender<ReplicationMessage>,
+    inbound: InboundStream,
+    cancel: CancellationToken,
+) -> StreamEnd {
+    let registry = agent.peering().registry();
+    let (generation, tracker) = registry.begin(&spec.peering_id, cancel.clone());
+    let session = Session::new(
+        spec.role,
+        agent.peering().session_config(),
+        tracker,
+        SystemTime::now(),
+    );
+    let mut stream = Stream {
+        agent: agent.clone(),
+        spec,
+        generation,
+        session,
+        outbound,
+        export: ExportState::default(),
+        imported: None,
+    };
+    let end = stream.drive(inbound, cancel).await;
+    let Stream {
+        spec,
+        session,
+        agent,
+        ..
+    } = stream;
+    let tracker = session.close(end.error(), SystemTime::now());
+    agent
+        .peering()
+        .registry()
+        .end(&spec.peering_id, generation, tracker);
+    match &end {
+        StreamEnd::Failed(e) => {
+            tracing::warn!(target: "agent.peering", peering_id = %spec.peering_id, error = %e, "peering stream failed");
+        }
+        other => {
+            tracing::info!(target: "agent.peering", peering_id = %spec.peering_id, end = ?other, "peering stream ended");
+        }
+    }
+    end
+}
+
+struct Stream {
+    agent: Arc<Agent>,
+    spec: Spec,
+    generation: u64,
+    session: Session,
+    outbound: mpsc::Sender<ReplicationMessage>,
+    export: ExportState,
+    imported: Option<Vec<String>>,
+}
+
+impl Stream {
+    async fn drive(&mut self, mut inbound: InboundStream, cancel: CancellationToken) -> StreamEnd {
+        let mut leadership = self.agent.server().consensus().leadership();
+        let shutdown = self.agent.shutdown_token();
+        let subscriptions = self.session.subscriptions();
+        if let Err(end) = self.send_all(subscriptions).await {
+            return end;
+        }
+        loop {
+            let view = self.agent.server().store().view();
+            let Some(row) = view.peering_by_id(&self.spec.peering_id) else {
+                return self.terminate().await;
+            };
+            match row.state {
+                PeeringState::Deleting => return self.terminate().await,
+                PeeringState::Terminated => return StreamEnd::Cancelled,
+                _ => {}
+            }
+            if let Err(end) = self.export(&view, &row).await {
+                return end;
+            }
+            let wait = match self.session.poll_heartbeat(SystemTime::now()) {
+                HeartbeatAction::Send => {
+                    if let Err(end) = self.send(Session::heartbeat_message()).await {
+                        return end;
+                    }
+                    Duration::ZERO
+                }
+                HeartbeatAction::Dead => {
+                    return StreamEnd::Failed("no heartbeat from the peer".to_string());
+                }
+                HeartbeatAction::Wait { until } => until
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default(),
+            };
+            self.publish();
+            let seen = view.max_index(&WATCHED);
+            let store = self.agent.server().store();
+            tokio::select! {
+                () = cancel.cancelled() => return StreamEnd::Cancelled,
+                () = shutdown.cancelled() => return StreamEnd::Cancelled,
+                changed = leadership.changed() => {
+                    if changed.is_err() || !*leadership.borrow_and_update() {
+                        return StreamEnd::Cancelled;
+                    }
+                }
+                msg = inbound.next() => match msg {
+                    None => return StreamEnd::Closed,
+                    Some(Err(status)) => {
+                        return StreamEnd::Failed(format!("{}: {}", status.code(), status.message()));
+                    }
+                    Some(Ok(msg)) => {
+                        if let Some(end) = self.on_message(msg).await {
+                            return end;
+                        }
+                    }
+                },
+                _ = store.wait_change(&WATCHED, seen, std::future::pending()) => {}
+                () = tokio::time::sleep(wait.min(MAX_TICK)) => {}
+            }
+        }
+    }
+
+    /// Send what changed since the last call.
+    async fn export(&mut self, view: &StateView, row: &Peering) -> Result<(), StreamEnd> {
+        let addresses = if self.session.peer_subscribed(legate_peerstream::ResourceUrl::ServerAddresses) {
+            self.local_addresses(view)
+        } else {
+            Vec::new()
+        };
+        let max_part = self.session.config().max_part_bytes;
+        let session = &self.session;
+        let changes = self
+            .export
+            .changes(view, &row.name, |u| session.peer_subscribed(u), &addresses, max_part)
+            .map_err(|e| StreamEnd::Failed(format!("encoding a resource: {e}")))?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let index = view.max_index(&WATCHED);
+        let commit_ms = i64::try_from(crate::clock::now_unix_ms()).unwrap_or(i64::MAX);
+        for change in changes {
+            let msgs = self
+                .session
+                .resource_messages(change.url, &change.id, change.parts, index, commit_ms)
+                .map_err(|e| StreamEnd::Failed(e.to_string()))?;
+            self.send_all(msgs).await?;
+        }
+        Ok(())
+    }
+
+    fn local_addresses(&self, view: &StateView) -> Vec<String> {
+        let dc = &self.agent.node().datacenter;
+        match self.agent.lan() {
+            Some(lan) => {
+                let members: Vec<_> = lan
+                    .members()
+                    .iter()
+                    .map(crate::membership::member_info)
+                    .collect();
+                server_addresses(&members, dc, |node| {
+                    view.node(node)
+                        .and_then(|n| n.tagged_addresses.get("wan").cloned())
+                })
+            }
+            None => self
+                .agent
+                .config()
+                .ports
+                .grpc_tls
+                .map(|p| vec![format!("{}:{p}", self.agent.node().wan_address)])
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Handle one message from the peer; `Some` ends the stream.
+    async fn on_message(&mut self, msg: ReplicationMessage) -> Option<StreamEnd> {
+        let inbound = match self.session.on_received(msg, SystemTime::now()) {
+            Ok(i) => i,
+            Err(e) => return Some(StreamEnd::Failed(e.to_string())),
+        };
+        match inbound {
+            Inbound::Subscribed(url) => {
+                tracing::debug!(target: "agent.peering", %url, "peer subscribed");
+                None
+            }
+            Inbound::Resource(resource) => {
+                let reply = match self.apply(&resource).await {
+                    Ok(()) => {
+                        self.session.on_applied(&resource, SystemTime::now());
+                        self.session.ack(&resource)
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "agent.peering", url = %resource.resource_url, id = %resource.resource_id, %error, "refusing a peer resource");
+                        self.session.nack(&resource, tonic::Code::Internal, &error)
+                    }
+                };
+                self.send(reply).await.err()
+            }
+            Inbound::Refused { reply, error } => {
+                tracing::warn!(target: "agent.peering", %error, "refused a peer resource");
+                self.send(reply).await.err()
+            }
+            Inbound::Nacked { resource_url, resource_id, error, .. } => {
+                tracing::warn!(target: "agent.peering", %resource_url, %resource_id, error = %error.message, "peer refused our resource");
+                None
+            }
+            Inbound::Terminated => Some(self.peer_terminated().await),
+            _ => None,
+        }
+    }
+
+    /// Apply one complete resource through Raft.
+    async fn apply(&mut self, resource: &legate_peerstream::AssembledResource) -> Result<(), String> {
+        let view = self.agent.server().store().view();
+        let row = view
+            .peering_by_id(&self.spec.peering_id)
+            .ok_or_else(|| "peering not found".to_string())?;
+        let plan = import::plan(resource, self.spec.role, &row)?;
+        for command in plan.commands {
+            write(&self.agent, command).await?;
+        }
+        if let Some(list) = plan.imported_list {
+            self.imported = Some(list);
+        }
+        Ok(())
+    }
+
+    /// The peer ended the peering: mark our row TERMINATED and drop what it exported to us.
+    async fn peer_terminated(&mut self) -> StreamEnd {
+        let view = self.agent.server().store().view();
+        if let Some(mut row) = view.peering_by_id(&self.spec.peering_id)
+            && row.is_active()
+        {
+            let peer = row.name.clone();
+            row.state = PeeringState::Terminated;
+            let writes = [
+                Command::PeeringWrite {
+                    peering: row,
+                    secrets: None,
+                },
+                Command::ImportDropPeer { peer },
+            ];
+            for command in writes {
+                if let Err(e) = write(&self.agent, command).await {
+                    tracing::warn!(target: "agent.peering", error = %e, "failed to record the peer's termination");
+                }
+            }
+        }
+        self.imported = Some(Vec::new());
+        self.publish();
+        StreamEnd::PeerTerminated
+    }
+
+    /// Our row is going away: tell the peer.
+    async fn terminate(&mut self) -> StreamEnd {
+        let _ = self.send(Session::terminated_message()).await;
+        StreamEnd::Deleted
+    }
+
+    async fn send_all(&mut self, msgs: Vec<ReplicationMessage>) -> Result<(), StreamEnd> {
+        for msg in msgs {
+            self.send(msg).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, msg: ReplicationMessage) -> Result<(), StreamEnd> {
+        let now = SystemTime::now();
+        self.session.on_sent(&msg, now);
+        if self.outbound.send(msg).await.is_err() {
+            let error = "stream closed while sending".to_string();
+            self.session.on_send_failed(error.clone(), now);
+            return Err(StreamEnd::Failed(error));
+        }
+        Ok(())
+    }
+
+    fn publish(&self) {
+        self.agent.peering().registry().publish(
+            &self.spec.peering_id,
+            self.generation,
+            self.session.tracker().snapshot(),
+            self.imported.as_deref(),
+            Some(self.export.exported()),
+        );
+    }
+}
+
+/// Propose `command`; a rejection is an error.
+async fn write(agent: &Agent, command: Command) -> Result<(), String> {
+    match agent.server().write(command).await {
+        Ok(CommandResult::Rejected(message)) => Err(message),
+        Ok(_) => Ok(()),
+        Err(err) => Err(err.to_string()),
+    }
+}
