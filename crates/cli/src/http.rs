@@ -214,6 +214,11 @@ impl Client {
         self.request(Method::DELETE, path)
     }
 
+    /// Starts a POST request.
+    pub(crate) fn post(&self, path: &str) -> Request<'_> {
+        self.request(Method::POST, path)
+    }
+
     fn request(&self, method: Method, path: &str) -> Request<'_> {
         let mut query = Vec::new();
         if !self.config.datacenter.is_empty() {

@@ -1,6 +1,11 @@
-//! `consul operator …`: cluster-level operator tools (Raft peers).
+//! `consul operator …`: cluster-level operator tools (Raft peers, autopilot).
 
+pub(crate) mod autopilot_get;
+pub(crate) mod autopilot_set;
+pub(crate) mod autopilot_state;
 pub(crate) mod list_peers;
+pub(crate) mod remove_peer;
+pub(crate) mod transfer_leader;
 
 /// One-line description.
 pub(crate) const SYNOPSIS: &str = "Provides cluster-level tools for Consul operators";
@@ -29,5 +34,16 @@ pub(crate) fn raft_help() -> String {
      command can be used to verify Raft peers or in rare cases to recover quorum by\n  \
      removing invalid peers.\n\n  \
      List Raft peers:\n\n      $ consul operator raft list-peers"
+        .to_string()
+}
+
+/// One-line description of `operator autopilot`.
+pub(crate) const AUTOPILOT_SYNOPSIS: &str = "Provides tools for modifying Autopilot configuration";
+
+/// Help text of `operator autopilot`.
+pub(crate) fn autopilot_help() -> String {
+    "Usage: consul operator autopilot <subcommand> [options]\n\n  \
+     The Autopilot operator command is used to interact with Consul's Autopilot\n  \
+     subsystem. The command can be used to view or modify the current configuration."
         .to_string()
 }

@@ -2,7 +2,10 @@
 //! from service definition files (HCL or JSON, `service`/`services` blocks).
 
 pub(crate) mod deregister;
+pub(crate) mod export;
+pub(crate) mod exported_services;
 pub(crate) mod register;
+pub(crate) mod unexport;
 
 use serde_json::Value;
 
