@@ -24,6 +24,21 @@ impl Member {
         self.process = Some(AgentProcess::start_on(&args, self.http_port));
     }
 
+    /// Give `flag` a new value for the next start (e.g. a new `-server-port`).
+    pub(crate) fn set_flag(&mut self, flag: &str, value: &str) {
+        if let Some(i) = self.args.iter().position(|a| a == flag) {
+            self.args[i + 1] = value.to_string();
+        }
+        if flag == "-server-port" {
+            self.rpc_port = value.parse().expect("a port");
+        }
+    }
+
+    /// Append flags for every later start (e.g. a member's own `-grpc-tls-port`).
+    pub(crate) fn add_flags(&mut self, flags: &[&str]) {
+        self.args.extend(flags.iter().map(|f| f.to_string()));
+    }
+
     /// SIGKILL the agent.
     pub(crate) fn kill(&mut self) {
         drop(self.process.take());

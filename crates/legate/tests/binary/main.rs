@@ -3,12 +3,21 @@
 
 mod process;
 
+mod autopilot;
 mod cli;
 mod cluster;
 mod config_files;
+mod connect_ca;
+mod coordinates;
 mod durability;
 mod faults;
 mod fleet;
+mod forwarding;
+mod keyring;
 mod launch_styles;
 mod lifecycle;
 mod linearizability;
+mod members;
+mod moved_server;
+mod peering_cli;
+mod sessions;
