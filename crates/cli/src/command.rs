@@ -73,6 +73,13 @@ pub(crate) fn registry() -> Vec<Spec> {
             catalog::services::help,
             catalog::services::run,
         ),
+        parent("health", health::SYNOPSIS, health::help),
+        leaf(
+            "health service",
+            health::service::SYNOPSIS,
+            health::service::help,
+            health::service::run,
+        ),
         parent("config", config::SYNOPSIS, config::help),
         leaf(
             "config delete",

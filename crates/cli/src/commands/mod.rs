@@ -6,6 +6,7 @@ pub(crate) mod common;
 pub(crate) mod config;
 pub(crate) mod event;
 pub(crate) mod force_leave;
+pub(crate) mod health;
 pub(crate) mod info;
 pub(crate) mod join;
 pub(crate) mod keygen;

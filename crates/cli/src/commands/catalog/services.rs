@@ -33,6 +33,10 @@ const USAGE: &str = "Usage: consul catalog services [options]
 
       $ consul catalog services -node=web
 
+  To list the services imported from a cluster peer:
+
+      $ consul catalog services -peer=dc2
+
   To filter services on node metadata:
 
       $ consul catalog services -node-meta=\"foo=bar\"
@@ -51,7 +55,8 @@ fn flag_set() -> FlagSet {
             false,
             "Display each service's tags as a comma-separated list beside each service entry.",
         )
-        .string("filter", "", "Filter to use with the request");
+        .string("filter", "", "Filter to use with the request")
+        .string("peer", "", "Specifies the name of peer to query.");
     fs
 }
 
@@ -104,7 +109,9 @@ pub(crate) fn run(args: &[String], ui: &mut Ui<'_>) -> i32 {
     let meta = f.strings("node-meta");
     let mut services: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if !node.is_empty() {
-        let req = client.get(&format!("/v1/catalog/node/{}", escape_path(&node)));
+        let req = client
+            .get(&format!("/v1/catalog/node/{}", escape_path(&node)))
+            .query_nonempty("peer", &f.string("peer"));
         let resp = node_meta_query(req, &meta).send_optional();
         let body: Option<Value> = match resp.and_then(|r| r.map(|r| r.json()).transpose()) {
             Ok(v) => v,
@@ -132,7 +139,8 @@ pub(crate) fn run(args: &[String], ui: &mut Ui<'_>) -> i32 {
     } else {
         let req = client
             .get("/v1/catalog/services")
-            .query_nonempty("filter", &f.string("filter"));
+            .query_nonempty("filter", &f.string("filter"))
+            .query_nonempty("peer", &f.string("peer"));
         match node_meta_query(req, &meta)
             .send()
             .and_then(|r| r.json::<Option<BTreeMap<String, Value>>>())
