@@ -2,8 +2,9 @@
 //! token's establishment secret (and its own CA, so the acceptor can authenticate the stream
 //! later) and gets a stream secret back. The transport lives elsewhere (the peer-stream
 //! client); the agent only holds a [`SecretExchanger`] trait object, so the HTTP handler can be
-//! tested with a fake. Until the transport is wired, [`NoTransport`] answers every exchange
-//! with [`ExchangeError::Unavailable`].
+//! tested with a fake. Servers install the real one (`peering::exchanger`) when peering is
+//! enabled; elsewhere [`NoTransport`] answers every exchange with
+//! [`ExchangeError::Unavailable`].
 
 use futures::future::BoxFuture;
 use legate_peering::PeeringToken;
@@ -43,7 +44,7 @@ pub trait SecretExchanger: Send + Sync {
     ) -> BoxFuture<'a, Result<String, ExchangeError>>;
 }
 
-/// The exchanger installed until the peer-stream transport exists: always unavailable.
+/// The exchanger of an agent that runs no peering transport: always unavailable.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoTransport;
 
@@ -54,7 +55,7 @@ impl SecretExchanger for NoTransport {
     ) -> BoxFuture<'a, Result<String, ExchangeError>> {
         Box::pin(async {
             Err(ExchangeError::Unavailable(
-                "peer stream transport not built yet".to_string(),
+                "the peering transport is not running on this agent".to_string(),
             ))
         })
     }
@@ -75,7 +76,7 @@ mod tests {
         assert_eq!(
             NoTransport.exchange(&request).await,
             Err(ExchangeError::Unavailable(
-                "peer stream transport not built yet".into()
+                "the peering transport is not running on this agent".into()
             ))
         );
         assert_eq!(

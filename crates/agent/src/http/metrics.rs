@@ -213,8 +213,11 @@ fn number(v: f64) -> Value {
     }
 }
 
+/// A gauge read now: name, labels, value.
+type Gauge = (String, Labels, f64);
+
 /// The gauges, read now.
-fn gauges(agent: &Agent) -> Vec<(String, f64)> {
+fn gauges(agent: &Agent) -> Vec<Gauge> {
     let consensus = agent.server().consensus();
     let stats = consensus.stats();
     let stat = |k: &str| {
@@ -285,7 +288,62 @@ fn gauges(agent: &Agent) -> Vec<(String, f64)> {
             m.num_alive_tasks() as f64,
         ));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<Gauge> = out
+        .into_iter()
+        .map(|(name, v)| (name, Labels::new(), v))
+        .collect();
+    out.extend(peering_gauges(agent));
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    out
+}
+
+/// Per-peering gauges, on the leader (which holds the streams): Consul's
+/// `consul.peering.healthy` and `consul.peering.exported_services`, plus our link figures.
+fn peering_gauges(agent: &Agent) -> Vec<Gauge> {
+    if !agent.server().consensus().is_leader() {
+        return Vec::new();
+    }
+    let registry = agent.peering().registry();
+    let mut out = Vec::new();
+    for row in agent.server().store().view().peerings() {
+        let labels: Labels = [
+            ("peer_name".to_string(), row.name.clone()),
+            ("peer_id".to_string(), row.id.clone()),
+        ]
+        .into_iter()
+        .collect();
+        let link = registry.status(&row.id);
+        let state = crate::peering::status::computed_state(&row, link.as_ref().map(|l| &l.tracker));
+        let mut gauge = |name: &str, v: f64| out.push((name.to_string(), labels.clone(), v));
+        let healthy = state == legate_state::model::PeeringState::Active;
+        gauge("consul.peering.healthy", f64::from(u8::from(healthy)));
+        let Some(link) = link else {
+            continue;
+        };
+        let t = &link.tracker;
+        gauge(
+            "consul.peering.exported_services",
+            link.exported_services.len() as f64,
+        );
+        gauge(
+            "legate.peering.imported_services",
+            link.imported_services.len() as f64,
+        );
+        if let Some(lag) = t.replication_lag {
+            gauge(
+                "legate.peering.replication_lag_ms",
+                lag.as_secs_f64() * 1000.0,
+            );
+        }
+        gauge("legate.peering.pending_acks", t.pending_acks as f64);
+        gauge("legate.peering.messages_sent", t.messages_sent as f64);
+        gauge(
+            "legate.peering.messages_received",
+            t.messages_received as f64,
+        );
+        gauge("legate.peering.bytes_sent", t.bytes_sent as f64);
+        gauge("legate.peering.bytes_received", t.bytes_received as f64);
+    }
     out
 }
 
@@ -319,15 +377,10 @@ fn aggregate_json(s: &Series) -> Value {
 }
 
 /// go-metrics' `MetricsSummary` JSON.
-fn json_summary(
-    start: u64,
-    gauges: &[(String, f64)],
-    counters: &[Series],
-    samples: &[Series],
-) -> Value {
+fn json_summary(start: u64, gauges: &[Gauge], counters: &[Series], samples: &[Series]) -> Value {
     let gauges: Vec<Value> = gauges
         .iter()
-        .map(|(name, v)| json!({"Name": name, "Value": number(*v), "Labels": {}}))
+        .map(|(name, labels, v)| json!({"Name": name, "Value": number(*v), "Labels": labels}))
         .collect();
     json!({
         "Timestamp": go_timestamp(start),
@@ -377,17 +430,21 @@ fn prom_value(v: f64) -> String {
 }
 
 /// The Prometheus text exposition.
-fn prometheus(gauges: &[(String, f64)], counters: &[Series], samples: &[Series]) -> String {
+fn prometheus(gauges: &[Gauge], counters: &[Series], samples: &[Series]) -> String {
     let mut out = String::new();
     let header = |out: &mut String, name: &str, kind: &str| {
         out.push_str(&format!("# HELP {name} {name}\n# TYPE {name} {kind}\n"));
     };
-    for (name, v) in gauges {
-        let n = prom_name(name);
-        header(&mut out, &n, "gauge");
-        out.push_str(&format!("{n} {}\n", prom_value(*v)));
-    }
     let mut last = String::new();
+    for (name, labels, v) in gauges {
+        let n = prom_name(name);
+        if n != last {
+            header(&mut out, &n, "gauge");
+            last.clone_from(&n);
+        }
+        out.push_str(&format!("{n}{} {}\n", prom_labels(labels), prom_value(*v)));
+    }
+    last.clear();
     for s in counters {
         let n = prom_name(&s.name);
         if n != last {
@@ -465,7 +522,7 @@ mod tests {
 
     #[test]
     fn prometheus_exposition() {
-        let gauges = vec![("consul.raft.term".to_string(), 2.0)];
+        let gauges = vec![("consul.raft.term".to_string(), Labels::new(), 2.0)];
         let counters = vec![Series {
             name: "legate.http.requests".into(),
             labels: [("method".to_string(), "GET".to_string())]

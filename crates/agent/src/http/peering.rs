@@ -1,9 +1,10 @@
 //! `/v1/peering/*` and `/v1/peerings`: peering rows as Consul's API shows them
 //! (`legate_peering::api::ApiPeering`), blocking on the peerings table, and the management
-//! writes — generate-token ([`token`]), establish ([`establish`]) and the soft delete. The
-//! stream tracker does not exist yet, so `State` is the stored one and `StreamStatus` is empty
-//! (lists and times `null`), as Consul answers for a peering its tracker has not seen. Followers
-//! forward all of these to the leader (see `forward.rs`).
+//! writes — generate-token ([`token`]), establish ([`establish`]) and the soft delete. `State`
+//! and `StreamStatus` come from the leader's link registry (`crate::peering::status`); a
+//! peering no stream was tried for shows the stored state and an empty `StreamStatus` (lists
+//! and times `null`), as Consul does. Followers forward all of these to the leader (see
+//! `forward.rs`).
 
 mod establish;
 mod token;
@@ -15,8 +16,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::routing::post;
 use http::Method;
-use legate_peering::api::ApiPeering;
-use legate_peering::api::StreamStatus;
 use legate_state::StateView;
 use legate_state::Table;
 use legate_state::command::Command;
@@ -54,9 +53,10 @@ async fn not_allowed(method: Method) -> ApiError {
     ApiError::MethodNotAllowed(method.to_string())
 }
 
-/// The API form of a stored row, with what is known of its stream (nothing yet).
-fn api(row: &Peering) -> ApiPeering {
-    ApiPeering::new(row, None, StreamStatus::default())
+/// The API form of a stored row, with what the leader knows of its stream.
+fn api(agent: &Agent, row: &Peering) -> crate::peering::status::PeeringView {
+    let link = agent.peering().registry().status(&row.id);
+    crate::peering::status::peering_view(row, link.as_ref())
 }
 
 /// 400 unless `peering.enabled` is on.
@@ -147,7 +147,7 @@ async fn read(
         Ok(match view.peering(&name) {
             Some(row) => {
                 let index = row.modify_index;
-                (Some(api(&row)), index)
+                (Some(api(&agent, &row)), index)
             }
             None => (None, view.table_index(Table::Peerings)),
         })
@@ -165,7 +165,7 @@ async fn read(
 async fn list(State(agent): State<AppState>, params: Params) -> Result<Response, ApiError> {
     let opts = agent.query_options(params)?;
     blocking::json_reply(agent.server(), &opts, &[Table::Peerings], |view| {
-        let all: Vec<ApiPeering> = view.peerings().iter().map(api).collect();
+        let all: Vec<_> = view.peerings().iter().map(|row| api(&agent, row)).collect();
         Ok((all, view.table_index(Table::Peerings)))
     })
     .await

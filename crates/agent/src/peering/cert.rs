@@ -33,7 +33,8 @@ pub fn issue(ca: &CaState, dc: &str, now: OffsetDateTime) -> Result<Option<Serve
         return Ok(None);
     };
     let td = TrustDomain::from_cluster_id(&config.cluster_id);
-    let signer = RootCa::from_pems(&root.root_cert, &root.private_key).map_err(|e| e.to_string())?;
+    let signer =
+        RootCa::from_pems(&root.root_cert, &root.private_key).map_err(|e| e.to_string())?;
     let IssuedCert {
         cert_pem,
         private_key_pem,
@@ -121,7 +122,11 @@ mod tests {
         assert!(needs_reissue(None, &state, now));
         assert!(!needs_reissue(Some(&cert), &state, now));
         let life = cert.valid_before - cert.valid_after;
-        assert!(needs_reissue(Some(&cert), &state, cert.valid_after + life / 2));
+        assert!(needs_reissue(
+            Some(&cert),
+            &state,
+            cert.valid_after + life / 2
+        ));
         let mut rotated = state.clone();
         rotated.roots[0].id = "root-2".into();
         assert!(needs_reissue(Some(&cert), &rotated, now));

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 use std::time::SystemTime;
 
 use legate_peerstream::AddressRing;
@@ -27,6 +28,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::driver;
 use crate::agent::Agent;
+
+/// A stream up at least this long is reconnected without backing off.
+const STABLE_STREAM: Duration = Duration::from_secs(2);
 
 /// IDs of the peerings this leader should dial in `view`.
 pub fn dialable(view: &StateView) -> BTreeSet<String> {
@@ -119,7 +123,7 @@ async fn dial_loop(agent: Arc<Agent>, id: String, token: CancellationToken) {
         let attempt = connect(&agent, &row, &secret, &mut ring).await;
         let kind = match attempt {
             Ok(stream) => {
-                failures = 0;
+                let started = tokio::time::Instant::now();
                 let end = driver::run(
                     agent.clone(),
                     driver::Spec {
@@ -133,6 +137,11 @@ async fn dial_loop(agent: Arc<Agent>, id: String, token: CancellationToken) {
                 .await;
                 if end.is_final() || token.is_cancelled() {
                     return;
+                }
+                if started.elapsed() >= STABLE_STREAM {
+                    // A stream that was up for a while: reconnect at once (a new leader, say).
+                    failures = 0;
+                    continue;
                 }
                 FailureKind::Other
             }
@@ -167,8 +176,8 @@ async fn connect(
         .cert()
         .get()
         .ok_or_else(|| other("no peering server certificate yet".to_string()))?;
-    let identity =
-        ClientIdentity::from_pem(&cert.cert_pem, &cert.key_pem).map_err(|e| other(e.to_string()))?;
+    let identity = ClientIdentity::from_pem(&cert.cert_pem, &cert.key_pem)
+        .map_err(|e| other(e.to_string()))?;
     let tls = ClientTls::new(&row.peer_ca_pems, &row.peer_server_name, Some(identity))
         .map_err(|e| other(format!("peering TLS: {e}")))?;
     let mut dialer = PeerDialer::new(ring.clone(), tls);

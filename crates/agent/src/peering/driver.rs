@@ -43,6 +43,9 @@ const WATCHED: [Table; 6] = [
 /// Longest wait between heartbeat checks (also re-reads gossip for the server addresses).
 const MAX_TICK: Duration = Duration::from_secs(1);
 
+/// How long a `Terminated` sender waits for the peer to hang up.
+const TERMINATE_GRACE: Duration = Duration::from_secs(2);
+
 /// Which stream this is.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -151,10 +154,10 @@ impl Stream {
         loop {
             let view = self.agent.server().store().view();
             let Some(row) = view.peering_by_id(&self.spec.peering_id) else {
-                return self.terminate().await;
+                return self.terminate(&mut inbound).await;
             };
             match row.state {
-                PeeringState::Deleting => return self.terminate().await,
+                PeeringState::Deleting => return self.terminate(&mut inbound).await,
                 PeeringState::Terminated => return StreamEnd::Cancelled,
                 _ => {}
             }
@@ -171,15 +174,15 @@ impl Stream {
                 HeartbeatAction::Dead => {
                     return StreamEnd::Failed("no heartbeat from the peer".to_string());
                 }
-                HeartbeatAction::Wait { until } => until
-                    .duration_since(SystemTime::now())
-                    .unwrap_or_default(),
+                HeartbeatAction::Wait { until } => {
+                    until.duration_since(SystemTime::now()).unwrap_or_default()
+                }
             };
             self.publish();
             let seen = view.max_index(&WATCHED);
             let store = self.agent.server().store();
             tokio::select! {
-                () = cancel.cancelled() => return StreamEnd::Cancelled,
+                () = cancel.cancelled() => return self.cancelled(&mut inbound).await,
                 () = shutdown.cancelled() => return StreamEnd::Cancelled,
                 changed = leadership.changed() => {
                     if changed.is_err() || !*leadership.borrow_and_update() {
@@ -203,9 +206,28 @@ impl Stream {
         }
     }
 
+    /// Cancelled from outside (a newer stream, or the dialer manager dropping a row): if our
+    /// row is going away, still tell the peer.
+    async fn cancelled(&mut self, inbound: &mut InboundStream) -> StreamEnd {
+        let row = self
+            .agent
+            .server()
+            .store()
+            .view()
+            .peering_by_id(&self.spec.peering_id);
+        match row {
+            None => self.terminate(inbound).await,
+            Some(row) if row.state == PeeringState::Deleting => self.terminate(inbound).await,
+            Some(_) => StreamEnd::Cancelled,
+        }
+    }
+
     /// Send what changed since the last call.
     async fn export(&mut self, view: &StateView, row: &Peering) -> Result<(), StreamEnd> {
-        let addresses = if self.session.peer_subscribed(legate_peerstream::ResourceUrl::ServerAddresses) {
+        let addresses = if self
+            .session
+            .peer_subscribed(legate_peerstream::ResourceUrl::ServerAddresses)
+        {
             self.local_addresses(view)
         } else {
             Vec::new()
@@ -214,7 +236,13 @@ impl Stream {
         let session = &self.session;
         let changes = self
             .export
-            .changes(view, &row.name, |u| session.peer_subscribed(u), &addresses, max_part)
+            .changes(
+                view,
+                &row.name,
+                |u| session.peer_subscribed(u),
+                &addresses,
+                max_part,
+            )
             .map_err(|e| StreamEnd::Failed(format!("encoding a resource: {e}")))?;
         if changes.is_empty() {
             return Ok(());
@@ -283,7 +311,12 @@ impl Stream {
                 tracing::warn!(target: "agent.peering", %error, "refused a peer resource");
                 self.send(reply).await.err()
             }
-            Inbound::Nacked { resource_url, resource_id, error, .. } => {
+            Inbound::Nacked {
+                resource_url,
+                resource_id,
+                error,
+                ..
+            } => {
                 tracing::warn!(target: "agent.peering", %resource_url, %resource_id, error = %error.message, "peer refused our resource");
                 None
             }
@@ -293,7 +326,10 @@ impl Stream {
     }
 
     /// Apply one complete resource through Raft.
-    async fn apply(&mut self, resource: &legate_peerstream::AssembledResource) -> Result<(), String> {
+    async fn apply(
+        &mut self,
+        resource: &legate_peerstream::AssembledResource,
+    ) -> Result<(), String> {
         let view = self.agent.server().store().view();
         let row = view
             .peering_by_id(&self.spec.peering_id)
@@ -334,9 +370,13 @@ impl Stream {
         StreamEnd::PeerTerminated
     }
 
-    /// Our row is going away: tell the peer.
-    async fn terminate(&mut self) -> StreamEnd {
-        let _ = self.send(Session::terminated_message()).await;
+    /// Our row is going away: tell the peer, and give it a moment to take the message and
+    /// hang up (dropping our end at once could reset the stream before it is delivered).
+    async fn terminate(&mut self, inbound: &mut InboundStream) -> StreamEnd {
+        if self.send(Session::terminated_message()).await.is_ok() {
+            let drain = async { while let Some(Ok(_)) = inbound.next().await {} };
+            let _ = tokio::time::timeout(TERMINATE_GRACE, drain).await;
+        }
         StreamEnd::Deleted
     }
 

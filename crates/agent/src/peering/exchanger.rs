@@ -85,7 +85,9 @@ mod tests {
             status,
         };
         assert_eq!(
-            map_error(rejected(Status::permission_denied("invalid establishment secret"))),
+            map_error(rejected(Status::permission_denied(
+                "invalid establishment secret"
+            ))),
             ExchangeError::PermissionDenied("invalid establishment secret".into())
         );
         assert!(matches!(

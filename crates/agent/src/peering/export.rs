@@ -93,7 +93,10 @@ impl ExportState {
         if subscribed(ResourceUrl::ExportedService) {
             let wanted: BTreeSet<&String> = names.iter().collect();
             let known: Vec<String> = self.services.keys().cloned().collect();
-            for name in names.iter().chain(known.iter().filter(|k| !wanted.contains(k))) {
+            for name in names
+                .iter()
+                .chain(known.iter().filter(|k| !wanted.contains(k)))
+            {
                 let snapshot = if wanted.contains(name) {
                     service_snapshot(view, name)
                 } else {

@@ -100,7 +100,11 @@ fn sends_the_list_then_each_changed_service_once() {
     let first = f.changes(&mut state);
     assert_eq!(
         first,
-        vec![(ResourceUrl::ExportedServiceList, LIST_ID.into(), "[]".into())]
+        vec![(
+            ResourceUrl::ExportedServiceList,
+            LIST_ID.into(),
+            "[]".into()
+        )]
     );
     assert!(f.changes(&mut state).is_empty());
 
@@ -110,7 +114,10 @@ fn sends_the_list_then_each_changed_service_once() {
     let sent = f.changes(&mut state);
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert_eq!(sent[0].2, r#"["web"]"#);
-    assert_eq!((sent[1].0, sent[1].1.as_str()), (ResourceUrl::ExportedService, "web"));
+    assert_eq!(
+        (sent[1].0, sent[1].1.as_str()),
+        (ResourceUrl::ExportedService, "web")
+    );
     assert!(sent[1].2.contains("overall-check"));
     assert_eq!(state.exported(), ["web".to_string()]);
 
@@ -130,7 +137,11 @@ fn sends_the_list_then_each_changed_service_once() {
     assert_eq!(
         sent,
         vec![
-            (ResourceUrl::ExportedServiceList, LIST_ID.into(), "[]".into()),
+            (
+                ResourceUrl::ExportedServiceList,
+                LIST_ID.into(),
+                "[]".into()
+            ),
             (ResourceUrl::ExportedService, "web".into(), "[]".into()),
         ]
     );
@@ -190,7 +201,11 @@ fn server_addresses_are_alive_servers_of_our_dc_with_a_peering_port() {
         member("s2", "10.0.0.2", &server),
         member("s1", "10.0.0.1", &server),
         member("c1", "10.0.0.3", &[("role", "node"), ("dc", "dc1")]),
-        member("x1", "10.0.0.4", &[("role", "consul"), ("dc", "dc2"), ("grpc_tls_port", "8503")]),
+        member(
+            "x1",
+            "10.0.0.4",
+            &[("role", "consul"), ("dc", "dc2"), ("grpc_tls_port", "8503")],
+        ),
         member("s3", "::1", &server),
         dead,
     ];

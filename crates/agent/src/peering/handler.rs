@@ -99,7 +99,8 @@ pub fn leader_peering_addr(agent: &Agent) -> Option<String> {
             let same = info.address == host
                 && info.tags.get("role").map(String::as_str) == Some("consul")
                 && info.tags.get("port").map(String::as_str) == Some(rpc_port);
-            same.then(|| info.tags.get("grpc_tls_port").cloned()).flatten()
+            same.then(|| info.tags.get("grpc_tls_port").cloned())
+                .flatten()
         })
     });
     let port = tagged.or_else(|| agent.config().ports.grpc_tls.map(|p| p.to_string()))?;
@@ -141,7 +142,9 @@ impl PeerStreamHandler for AgentPeerHandler {
             .exchange(&request.establishment_secret, pending.clone())
             .map_err(|e| Status::permission_denied(e.to_string()))?;
         if request.dialer_ca_pems.is_empty() {
-            return Err(Status::invalid_argument("the dialer's CA roots are required"));
+            return Err(Status::invalid_argument(
+                "the dialer's CA roots are required",
+            ));
         }
         TrustBundle::from_pems(&request.dialer_ca_pems)
             .map_err(|e| Status::invalid_argument(format!("dialer CA roots: {e}")))?;
@@ -187,20 +190,17 @@ impl PeerStreamHandler for AgentPeerHandler {
         let secrets = view
             .peering_secrets(&row.id)
             .ok_or_else(|| Status::permission_denied("no known secrets for peering"))?;
-        match secrets
+        let outcome = secrets
             .open(&open.stream_secret_id)
-            .map_err(|e| Status::permission_denied(e.to_string()))?
-        {
-            OpenOutcome::Matched => {}
-            OpenOutcome::Promoted(_) => {
-                self.write(Command::PeeringSecretsWrite {
-                    peering_id: row.id.clone(),
-                    request: SecretsWrite::PromotePending {
-                        active: open.stream_secret_id.clone(),
-                    },
-                })
-                .await?;
-            }
+            .map_err(|e| Status::permission_denied(e.to_string()))?;
+        if matches!(outcome, OpenOutcome::Promoted(_)) {
+            self.write(Command::PeeringSecretsWrite {
+                peering_id: row.id.clone(),
+                request: SecretsWrite::PromotePending {
+                    active: open.stream_secret_id.clone(),
+                },
+            })
+            .await?;
         }
         let remote = remote_of(open.remote);
         if !remote.is_empty() && remote != row.remote {

@@ -154,7 +154,11 @@ mod tests {
             }]
         );
         let other = resource(ResourceUrl::ExportedService, "api", &json);
-        assert!(plan(&other, Role::Dialer, &row()).unwrap_err().contains("web"));
+        assert!(
+            plan(&other, Role::Dialer, &row())
+                .unwrap_err()
+                .contains("web")
+        );
         let junk = resource(ResourceUrl::ExportedService, "web", "{");
         assert!(plan(&junk, Role::Dialer, &row()).is_err());
     }
@@ -162,7 +166,12 @@ mod tests {
     #[test]
     fn server_addresses_update_a_dialer_row_only_when_changed() {
         let same = resource(ResourceUrl::ServerAddresses, "a", r#"["10.0.0.1:8503"]"#);
-        assert!(plan(&same, Role::Dialer, &row()).unwrap().commands.is_empty());
+        assert!(
+            plan(&same, Role::Dialer, &row())
+                .unwrap()
+                .commands
+                .is_empty()
+        );
         let moved = resource(ResourceUrl::ServerAddresses, "a", r#"["10.0.0.2:8503"]"#);
         let got = plan(&moved, Role::Dialer, &row()).unwrap();
         match &got.commands[..] {
@@ -176,7 +185,12 @@ mod tests {
         let bad = resource(ResourceUrl::ServerAddresses, "a", r#"["nope"]"#);
         assert!(plan(&bad, Role::Dialer, &row()).is_err());
         let empty = resource(ResourceUrl::ServerAddresses, "a", "[]");
-        assert!(plan(&empty, Role::Dialer, &row()).unwrap().commands.is_empty());
+        assert!(
+            plan(&empty, Role::Dialer, &row())
+                .unwrap()
+                .commands
+                .is_empty()
+        );
     }
 
     #[test]

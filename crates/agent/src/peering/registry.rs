@@ -164,8 +164,17 @@ mod tests {
         assert_ne!(g1, g2);
         let mut live = tracker.clone();
         live.connected(SystemTime::UNIX_EPOCH);
-        r.publish("p", g1, TrackerSnapshot::default(), Some(&["x".into()]), None);
-        assert_eq!(r.status("p").unwrap().imported_services, Vec::<String>::new());
+        r.publish(
+            "p",
+            g1,
+            TrackerSnapshot::default(),
+            Some(&["x".into()]),
+            None,
+        );
+        assert_eq!(
+            r.status("p").unwrap().imported_services,
+            Vec::<String>::new()
+        );
         r.publish("p", g2, live.snapshot(), Some(&["web".into()]), None);
         let s = r.status("p").unwrap();
         assert!(s.tracker.connected);

@@ -30,43 +30,66 @@ pub struct PeeringView {
 /// The `Link` object.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LinkView {
+    /// A stream is up now.
     #[serde(rename = "Connected")]
     pub connected: bool,
+    /// When the current stream came up.
     #[serde(rename = "ConnectedSince", with = "time::serde::rfc3339::option")]
     pub connected_since: Option<OffsetDateTime>,
+    /// Why the last stream or dial failed.
     #[serde(rename = "LastError")]
     pub last_error: Option<String>,
+    /// Our last apply time minus the exporter's commit time.
     #[serde(rename = "ReplicationLagMs")]
     pub replication_lag_ms: Option<u64>,
+    /// Last ACK of one of our resources.
     #[serde(rename = "LastAck", with = "time::serde::rfc3339::option")]
     pub last_ack: Option<OffsetDateTime>,
+    /// Last NACK of one of our resources.
     #[serde(rename = "LastNack", with = "time::serde::rfc3339::option")]
     pub last_nack: Option<OffsetDateTime>,
+    /// The last NACK's error.
     #[serde(rename = "LastNackMessage")]
     pub last_nack_message: Option<String>,
+    /// Resources sent and not yet answered.
     #[serde(rename = "PendingAcks")]
     pub pending_acks: usize,
+    /// Messages sent.
     #[serde(rename = "MessagesSent")]
     pub messages_sent: u64,
+    /// Messages received.
     #[serde(rename = "MessagesReceived")]
     pub messages_received: u64,
+    /// Encoded bytes sent.
     #[serde(rename = "BytesSent")]
     pub bytes_sent: u64,
+    /// Encoded bytes received.
     #[serde(rename = "BytesReceived")]
     pub bytes_received: u64,
 }
 
 /// The state to show for `row` given its link: a deleting or terminated row keeps its state;
-/// a live stream is ACTIVE; a link whose last stream or dial failed is FAILING; otherwise the
-/// stored state.
+/// a live stream is ACTIVE while the peer accepts what we send (a NACK newer than the last
+/// ACK makes it FAILING even though the stream is up — Consul would still say ACTIVE); a link
+/// whose last stream or dial failed is FAILING; otherwise the stored state.
 pub fn computed_state(row: &Peering, link: Option<&TrackerSnapshot>) -> PeeringState {
     if matches!(row.state, PeeringState::Deleting | PeeringState::Terminated) {
         return row.state;
     }
     match link {
+        Some(t) if t.connected && nack_outstanding(t) => PeeringState::Failing,
         Some(t) if t.connected => PeeringState::Active,
         Some(t) if t.disconnect_error.is_some() => PeeringState::Failing,
         _ => row.state,
+    }
+}
+
+/// True when the peer's last answer to our resources was a NACK.
+fn nack_outstanding(t: &TrackerSnapshot) -> bool {
+    match (t.last_nack, t.last_ack) {
+        (Some(nack), Some(ack)) => nack > ack,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 
@@ -146,6 +169,18 @@ mod tests {
             computed_state(&row(PeeringState::Terminated), Some(&t.snapshot())),
             PeeringState::Terminated
         );
+        let later = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1);
+        t.nacked("bad resource".into(), later);
+        assert_eq!(
+            computed_state(&row(PeeringState::Establishing), Some(&t.snapshot())),
+            PeeringState::Failing,
+            "a NACK newer than any ACK is not a healthy link"
+        );
+        t.acked(later + std::time::Duration::from_secs(1));
+        assert_eq!(
+            computed_state(&row(PeeringState::Establishing), Some(&t.snapshot())),
+            PeeringState::Active
+        );
         t.disconnected(Some("reset".into()), SystemTime::UNIX_EPOCH);
         assert_eq!(
             computed_state(&row(PeeringState::Pending), Some(&t.snapshot())),
@@ -167,7 +202,10 @@ mod tests {
         let v = serde_json::to_value(peering_view(&row(PeeringState::Pending), None)).unwrap();
         assert!(v.get("Link").is_none());
         assert_eq!(v["State"], "PENDING");
-        assert_eq!(v["StreamStatus"]["ImportedServices"], serde_json::Value::Null);
+        assert_eq!(
+            v["StreamStatus"]["ImportedServices"],
+            serde_json::Value::Null
+        );
     }
 
     #[test]
@@ -185,7 +223,10 @@ mod tests {
         let v = serde_json::to_value(peering_view(&row(PeeringState::Establishing), Some(&link)))
             .unwrap();
         assert_eq!(v["State"], "ACTIVE");
-        assert_eq!(v["StreamStatus"]["ImportedServices"], serde_json::json!(["web"]));
+        assert_eq!(
+            v["StreamStatus"]["ImportedServices"],
+            serde_json::json!(["web"])
+        );
         assert_eq!(v["StreamStatus"]["LastHeartbeat"], "2023-11-14T22:13:20Z");
         assert_eq!(v["Link"]["ReplicationLagMs"], 40);
         assert_eq!(v["Link"]["Connected"], true);

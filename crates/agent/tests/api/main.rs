@@ -18,6 +18,7 @@ mod metrics;
 mod operator;
 mod peer_catalog;
 mod peering;
+mod peering_e2e;
 mod peering_manage;
 mod session;
 mod snapshot;

@@ -320,10 +320,14 @@ async fn establish_goes_through_the_exchanger() {
     let foreign = foreign_token(&own);
     let body = json!({"PeerName": "to-dc2", "PeeringToken": foreign, "Meta": {"team": "a"}});
 
+    // The token's addresses are unreachable; the transport's refusal is what matters here.
+    agent.agent.set_peering_exchanger(std::sync::Arc::new(
+        legate_agent::peering_exchange::NoTransport,
+    ));
     let (status, text) = post(&agent, "/v1/peering/establish", body.clone()).await;
     assert_eq!(
         (status, text.as_str()),
-        (500, "peer stream transport not built yet")
+        (500, "the peering transport is not running on this agent")
     );
 
     agent

@@ -115,11 +115,54 @@ fn pretty(p: &Value) -> String {
         out.push_str(&format!("{label}{}\n", go_time(&status[key])));
     }
     out.push('\n');
+    if let Some(link) = p.get("Link").filter(|l| l.is_object()) {
+        out.push_str(&link_block(link));
+        out.push('\n');
+    }
     out.push_str(&format!(
         "Create Index: {}\nModify Index: {}\n",
         p["CreateIndex"].as_u64().unwrap_or_default(),
         p["ModifyIndex"].as_u64().unwrap_or_default()
     ));
+    out
+}
+
+/// Legate's link figures (the `Link` object; Consul has none): connection, lag, last ACK and
+/// NACK, traffic each way.
+fn link_block(link: &Value) -> String {
+    let text = |key: &str| match &link[key] {
+        Value::Null => "-".to_string(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = String::from("Link:\n");
+    let rows = [
+        ("Connected", text("Connected")),
+        ("Connected Since", go_time(&link["ConnectedSince"])),
+        ("Last Error", text("LastError")),
+        (
+            "Replication Lag",
+            match link["ReplicationLagMs"].as_f64() {
+                Some(ms) => format!("{ms:.1} ms"),
+                None => "-".to_string(),
+            },
+        ),
+        ("Last ACK", go_time(&link["LastAck"])),
+        ("Last NACK", go_time(&link["LastNack"])),
+        ("Last NACK Message", text("LastNackMessage")),
+        ("Pending ACKs", text("PendingAcks")),
+        (
+            "Messages Sent/Recv",
+            format!("{}/{}", text("MessagesSent"), text("MessagesReceived")),
+        ),
+        (
+            "Bytes Sent/Recv",
+            format!("{}/{}", text("BytesSent"), text("BytesReceived")),
+        ),
+    ];
+    for (label, value) in rows {
+        out.push_str(&format!("    {:<20}{value}\n", format!("{label}:")));
+    }
     out
 }
 
@@ -140,6 +183,34 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn link_block_lists_legates_figures() {
+        let p = json!({
+            "ID": "id-1", "Name": "dc2", "State": "ACTIVE", "StreamStatus": {},
+            "Link": {"Connected": true, "ConnectedSince": "2023-11-14T22:13:20Z",
+                     "LastError": null, "ReplicationLagMs": 3.25, "LastAck": null,
+                     "LastNack": null, "LastNackMessage": null, "PendingAcks": 0,
+                     "MessagesSent": 5, "MessagesReceived": 7, "BytesSent": 100,
+                     "BytesReceived": 200},
+            "CreateIndex": 7, "ModifyIndex": 9
+        });
+        let out = pretty(&p);
+        assert!(
+            out.contains("Link:\n    Connected:          true\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("    Replication Lag:    3.2 ms\n")
+                || out.contains("    Replication Lag:    3.3 ms\n"),
+            "{out}"
+        );
+        assert!(out.contains("    Bytes Sent/Recv:    100/200\n"), "{out}");
+        assert!(
+            out.ends_with("\nCreate Index: 7\nModify Index: 9\n"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn pretty_matches_consuls_layout() {
