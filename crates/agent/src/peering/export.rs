@@ -180,13 +180,18 @@ pub fn server_addresses(
             let host = wan_of(&m.name)
                 .filter(|w| !w.is_empty())
                 .unwrap_or_else(|| m.address.clone());
-            Some(if host.contains(':') {
-                format!("[{host}]:{port}")
-            } else {
-                format!("{host}:{port}")
-            })
+            Some(join_host_port(&host, port))
         })
         .collect()
+}
+
+/// Go's `net.JoinHostPort`: IPv6 hosts in brackets.
+pub fn join_host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
 }
 
 #[cfg(test)]

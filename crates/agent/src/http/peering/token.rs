@@ -28,8 +28,9 @@ use crate::agent::Agent;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::reply;
+use crate::peering::export::join_host_port;
+use crate::peering::export::server_addresses;
 use crate::reconcile::MemberInfo;
-use crate::reconcile::MemberStatus;
 
 /// The request body (Consul's `PeeringGenerateTokenRequest`).
 #[derive(Debug, Default, Deserialize)]
@@ -165,119 +166,4 @@ fn local_addresses(agent: &Agent, own_grpc_tls_port: u16) -> Result<Vec<String>,
         ));
     }
     Ok(addresses)
-}
-
-/// `host:port` of every alive server of datacenter `dc` among `members`, sorted by node name:
-/// its WAN address (`wan_of(node)`, when non-empty) else its gossip address, with its
-/// `grpc_tls_port` tag (else `grpc_port`). Servers advertising neither port are skipped.
-pub(crate) fn server_addresses(
-    members: &[MemberInfo],
-    dc: &str,
-    wan_of: impl Fn(&str) -> Option<String>,
-) -> Vec<String> {
-    let mut servers: Vec<&MemberInfo> = members
-        .iter()
-        .filter(|m| {
-            m.status == MemberStatus::Alive
-                && m.tags.get("role").map(String::as_str) == Some("consul")
-                && m.tags.get("dc").map(String::as_str) == Some(dc)
-        })
-        .collect();
-    servers.sort_by(|a, b| a.name.cmp(&b.name));
-    servers
-        .into_iter()
-        .filter_map(|m| {
-            let port = ["grpc_tls_port", "grpc_port"]
-                .iter()
-                .filter_map(|k| m.tags.get(*k))
-                .find_map(|p| p.parse::<u16>().ok().filter(|p| *p > 0))?;
-            let host = wan_of(&m.name)
-                .filter(|w| !w.is_empty())
-                .unwrap_or_else(|| m.address.clone());
-            Some(join_host_port(&host, port))
-        })
-        .collect()
-}
-
-/// Go's `net.JoinHostPort`: IPv6 hosts in brackets.
-fn join_host_port(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn member(name: &str, addr: &str, status: MemberStatus, tags: &[(&str, &str)]) -> MemberInfo {
-        MemberInfo {
-            name: name.into(),
-            address: addr.into(),
-            status,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
-    #[test]
-    fn alive_servers_of_the_dc_with_their_grpc_tls_port() {
-        let server = [("role", "consul"), ("dc", "dc1"), ("grpc_tls_port", "8503")];
-        let members = vec![
-            member("s2", "10.0.0.2", MemberStatus::Alive, &server),
-            member("s1", "10.0.0.1", MemberStatus::Alive, &server),
-            member("s3", "10.0.0.3", MemberStatus::Failed, &server),
-            member(
-                "s4",
-                "fe80::1",
-                MemberStatus::Alive,
-                &[("role", "consul"), ("dc", "dc1"), ("grpc_port", "8502")],
-            ),
-            member(
-                "other-dc",
-                "10.9.0.1",
-                MemberStatus::Alive,
-                &[("role", "consul"), ("dc", "dc2"), ("grpc_tls_port", "8503")],
-            ),
-            member(
-                "client",
-                "10.0.0.9",
-                MemberStatus::Alive,
-                &[("role", "node"), ("dc", "dc1")],
-            ),
-            member(
-                "noport",
-                "10.0.0.8",
-                MemberStatus::Alive,
-                &[("role", "consul"), ("dc", "dc1")],
-            ),
-        ];
-        let got = server_addresses(&members, "dc1", |n| {
-            (n == "s2").then(|| "203.0.113.2".to_string())
-        });
-        assert_eq!(got, ["10.0.0.1:8503", "203.0.113.2:8503", "[fe80::1]:8502"]);
-    }
-
-    #[test]
-    fn empty_wan_address_falls_back_to_gossip() {
-        let members = vec![member(
-            "s1",
-            "10.0.0.1",
-            MemberStatus::Alive,
-            &[
-                ("role", "consul"),
-                ("dc", "dc1"),
-                ("grpc_tls_port", "0"),
-                ("grpc_port", "8502"),
-            ],
-        )];
-        assert_eq!(
-            server_addresses(&members, "dc1", |_| Some(String::new())),
-            ["10.0.0.1:8502"]
-        );
-    }
 }
