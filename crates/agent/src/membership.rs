@@ -1,6 +1,7 @@
-//! The agent's LAN gossip membership: starting the pool with Consul's member tags, joining
-//! (`-join`, `-retry-join`, `/v1/agent/join`), and turning gossip events into agent events —
-//! user events are delivered to this agent, member changes wake the leader's reconciliation.
+//! The agent's LAN gossip membership: starting the pool with Consul's member tags and its
+//! member snapshot (re-joined at restart), joining (`-join`, `-retry-join`,
+//! `/v1/agent/join`), and turning gossip events into agent events — user events are
+//! delivered to this agent, member changes wake the leader's reconciliation.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use legate_gossip::Gossip;
 use legate_gossip::GossipConfig;
 use legate_gossip::GossipEvent;
 use legate_gossip::LAN_KEYRING_FILE;
+use legate_gossip::LAN_SNAPSHOT_FILE;
 use legate_gossip::Member;
 use legate_gossip::MemberStatus as GossipStatus;
 use legate_gossip::Profile;
@@ -89,6 +91,10 @@ pub async fn start_lan(
     gossip.keyring = setup_keyring(keyring_file.as_deref(), config.encrypt.as_deref())
         .map_err(|err| AgentError::Definition(format!("invalid gossip keyring: {err}")))?;
     gossip.keyring_file = keyring_file;
+    // Consul's `serf/local.snapshot`: members re-joined at restart unless the agent left
+    // gracefully (then only with `rejoin_after_leave`).
+    gossip.snapshot_file = config.data_dir.as_ref().map(|d| d.join(LAN_SNAPSHOT_FILE));
+    gossip.rejoin_after_leave = config.rejoin_after_leave;
     Gossip::start(gossip)
         .await
         .map(Some)

@@ -192,6 +192,11 @@ pub struct RuntimeConfig {
     pub peering_enabled: bool,
     /// Raft timing multiplier (1..=10; default 5, dev 1).
     pub raft_multiplier: u32,
+    /// Snapshot after this many new Raft log entries (`raft_snapshot_threshold`, default 16384).
+    pub raft_snapshot_threshold: u64,
+    /// Log entries kept after a snapshot for lagging followers (`raft_trailing_logs`,
+    /// default 10240).
+    pub raft_trailing_logs: u64,
     /// Exit without leaving on SIGINT (default: `server`).
     pub skip_leave_on_interrupt: bool,
     /// Leave gracefully on SIGTERM (default: `!server`).
@@ -584,6 +589,14 @@ pub(crate) fn build(
         tls,
         peering_enabled: v.flag("peering.enabled"),
         raft_multiplier: u32::try_from(raft_multiplier).unwrap_or(1),
+        raft_snapshot_threshold: v
+            .int("raft_snapshot_threshold")
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(16_384),
+        raft_trailing_logs: v
+            .int("raft_trailing_logs")
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(10_240),
         skip_leave_on_interrupt: v.bool("skip_leave_on_interrupt").unwrap_or(server),
         leave_on_terminate: v.bool("leave_on_terminate").unwrap_or(!server),
         rejoin_after_leave: v.flag("rejoin_after_leave"),
@@ -810,6 +823,28 @@ mod tests {
     #[test]
     fn detected_ip_is_not_unspecified() {
         assert!(!detect_private_ip().is_unspecified());
+    }
+
+    #[test]
+    fn raft_snapshot_settings_default_and_override() {
+        let args = |extra: &[&str]| {
+            let mut a = vec!["-dev".to_string()];
+            a.extend(extra.iter().map(|s| s.to_string()));
+            a
+        };
+        let rc = crate::load(&args(&[])).unwrap();
+        assert_eq!(
+            (rc.raft_snapshot_threshold, rc.raft_trailing_logs),
+            (16_384, 10_240)
+        );
+        let rc = crate::load(&args(&[
+            "-hcl",
+            "raft_snapshot_threshold = 64",
+            "-hcl",
+            "raft_trailing_logs = 8",
+        ]))
+        .unwrap();
+        assert_eq!((rc.raft_snapshot_threshold, rc.raft_trailing_logs), (64, 8));
     }
 
     #[test]

@@ -12,10 +12,10 @@ const BASE_HEARTBEAT_MS: u64 = 50;
 /// Base election timeout range at `raft_multiplier = 1`, in milliseconds.
 const BASE_ELECTION_MIN_MS: u64 = 150;
 const BASE_ELECTION_MAX_MS: u64 = 300;
-/// Upper bound on log entries already covered by a snapshot that are kept after a purge, so a
-/// briefly lagging follower catches up from the log instead of a snapshot (Consul's
-/// `raft_trailing_logs` default). The kept count is `min(snapshot_threshold, TRAILING_LOGS)`.
-const TRAILING_LOGS: u64 = 10_240;
+/// Default upper bound on log entries already covered by a snapshot that are kept after a
+/// purge, so a briefly lagging follower catches up from the log instead of a snapshot (Consul's
+/// `raft_trailing_logs` default). The kept count is `min(snapshot_threshold, trailing_logs)`.
+pub const DEFAULT_TRAILING_LOGS: u64 = 10_240;
 
 /// Configuration of one consensus node.
 #[derive(Clone)]
@@ -34,6 +34,9 @@ pub struct RaftConfig {
     pub raft_multiplier: u32,
     /// Take a snapshot and purge the log every N applied entries (0 disables automatic snapshots).
     pub snapshot_threshold: u64,
+    /// Log entries kept behind a snapshot (`raft_trailing_logs`); capped by
+    /// `snapshot_threshold`. A follower further behind catches up by InstallSnapshot.
+    pub trailing_logs: u64,
     /// Carries raft messages to other servers; `None` makes every peer unreachable (enough for
     /// a single-voter group).
     pub transport: Option<Arc<dyn RaftTransport>>,
@@ -49,6 +52,7 @@ impl std::fmt::Debug for RaftConfig {
             .field("bootstrap", &self.bootstrap)
             .field("raft_multiplier", &self.raft_multiplier)
             .field("snapshot_threshold", &self.snapshot_threshold)
+            .field("trailing_logs", &self.trailing_logs)
             .field("transport", &self.transport.as_ref().map(|_| "..."))
             .finish()
     }
@@ -70,7 +74,7 @@ impl RaftConfig {
             election_timeout_max: BASE_ELECTION_MAX_MS * m,
             install_snapshot_timeout: 10_000 * m,
             snapshot_policy,
-            max_in_snapshot_log_to_keep: self.snapshot_threshold.min(TRAILING_LOGS),
+            max_in_snapshot_log_to_keep: self.snapshot_threshold.min(self.trailing_logs),
             purge_batch_size: 1,
             ..Default::default()
         };
@@ -92,6 +96,7 @@ mod tests {
             bootstrap: true,
             raft_multiplier: mult,
             snapshot_threshold: threshold,
+            trailing_logs: DEFAULT_TRAILING_LOGS,
             transport: None,
         }
     }
@@ -127,7 +132,10 @@ mod tests {
                 .to_openraft()
                 .unwrap()
                 .max_in_snapshot_log_to_keep,
-            TRAILING_LOGS
+            DEFAULT_TRAILING_LOGS
         );
+        let mut short = cfg(1, 1 << 20);
+        short.trailing_logs = 3;
+        assert_eq!(short.to_openraft().unwrap().max_in_snapshot_log_to_keep, 3);
     }
 }

@@ -32,6 +32,7 @@ mod types;
 mod wire;
 
 pub use autopilot::Progress;
+pub use config::DEFAULT_TRAILING_LOGS;
 pub use config::RaftConfig;
 pub use consensus::Consensus;
 pub use error::ConsensusError;

@@ -47,6 +47,11 @@ pub struct GossipConfig {
     /// Where to save the keyring whenever a keyring operation changes it (Consul's
     /// `serf/local.keyring`); `None` keeps it in memory only.
     pub keyring_file: Option<PathBuf>,
+    /// Where to keep the member snapshot (Consul's `serf/local.snapshot`): restored clocks
+    /// and members re-joined at start; `None` keeps nothing across restarts.
+    pub snapshot_file: Option<PathBuf>,
+    /// Re-join the snapshot's members even after a graceful leave (`rejoin_after_leave`).
+    pub rejoin_after_leave: bool,
     /// Timer profile.
     pub profile: Profile,
     /// How long failed members are kept before being reaped.
@@ -71,6 +76,8 @@ impl GossipConfig {
             tags: Tags::new(),
             keyring: None,
             keyring_file: None,
+            snapshot_file: None,
+            rejoin_after_leave: false,
             profile,
             reconnect_timeout: DEFAULT_RECONNECT_TIMEOUT,
             tombstone_timeout: DEFAULT_TOMBSTONE_TIMEOUT,

@@ -19,6 +19,7 @@ use crate::error::GossipError;
 use crate::event::GossipEvent;
 use crate::identity::NodeId;
 use crate::member::{Member, MemberStatus, Tags};
+use crate::member_snapshot::Clocks;
 use crate::message::{self, BroadcastKey, DecodeError, PushPull, SerfMessage};
 use crate::query::{IncomingQuery, QueryKey};
 use crate::serf::{SerfConfig, SerfState};
@@ -214,6 +215,18 @@ impl Core {
     /// Number of members SWIM considers reachable (excluding the local node).
     pub fn num_reachable(&self) -> usize {
         self.foca.num_members()
+    }
+
+    /// The serf Lamport clocks (member, user event, query).
+    pub fn clocks(&self) -> Clocks {
+        lock(&self.state).clocks()
+    }
+
+    /// Restores a previous run's clocks and announces the local node again with a time
+    /// newer than any intent that run issued, so peers take this run's record.
+    pub fn restore_clocks(&mut self, now: Instant, clocks: Clocks) -> Vec<Output> {
+        lock(&self.state).restore_clocks(clocks);
+        self.local_intent(now, |state| state.local_alive_intent(None))
     }
 
     /// Whether the local node has completed a leave.

@@ -24,6 +24,7 @@ use crate::transport::{Frame, read_frame, write_frame};
 
 mod probe;
 mod queries;
+mod snapshots;
 
 /// Capacity of the event channel; slow subscribers see `Lagged`.
 const EVENT_CHANNEL: usize = 4096;
@@ -57,6 +58,8 @@ struct Inner {
     pending: Mutex<queries::Pending>,
     /// Where the keyring is saved when it changes.
     keyring_file: Option<std::path::PathBuf>,
+    /// The member snapshot file and its builder; `None` without a snapshot file.
+    snapshot: Mutex<Option<snapshots::SnapshotWriter>>,
 }
 
 /// A running member of one gossip pool (LAN or WAN).
@@ -101,6 +104,7 @@ impl Gossip {
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or(0);
         let probe_every = config.coordinate_probe_interval;
+        let restored = snapshots::restore(config.snapshot_file, config.rejoin_after_leave);
         let coords = probe::probes(
             &config.name,
             probe_every,
@@ -108,7 +112,7 @@ impl Gossip {
                 seed[0], seed[1], seed[2], seed[3], seed[4], seed[5], seed[6], seed[7],
             ]),
         );
-        let (core, outputs) = Core::new(
+        let (mut core, mut outputs) = Core::new(
             CoreConfig {
                 name: config.name,
                 addr: advertise,
@@ -123,11 +127,15 @@ impl Gossip {
             seed,
             now(),
         );
+        if let Some(previous) = &restored.previous {
+            outputs.extend(core.restore_clocks(now(), previous.clocks));
+        }
         let (events, _) = broadcast::channel(EVENT_CHANNEL);
         let inner = Arc::new(Inner {
             core: Mutex::new(core),
             keyring: RwLock::new(config.keyring),
             keyring_file: config.keyring_file,
+            snapshot: Mutex::new(restored.writer),
             pending: Mutex::new(queries::Pending::default()),
             socket,
             events,
@@ -147,6 +155,15 @@ impl Gossip {
         ];
         if let (Some(every), Some(_)) = (probe_every, &inner.coords) {
             tasks.push(tokio::spawn(probe::run(inner.clone(), every)));
+        }
+        if guard(&inner.snapshot).is_some() {
+            tasks.push(tokio::spawn(snapshots::run_writer(inner.clone())));
+        }
+        if !restored.rejoin.is_empty() {
+            tasks.push(tokio::spawn(snapshots::run_rejoin(
+                inner.clone(),
+                restored.rejoin,
+            )));
         }
         guard(&inner.tasks).extend(tasks);
         Ok(Self { inner })
@@ -191,6 +208,7 @@ impl Gossip {
         tokio::time::sleep(self.inner.timing.leave_propagate_delay).await;
         let outputs = self.inner.with_core(|core| core.finish_leave(now()));
         self.inner.execute(outputs).await;
+        self.inner.save_snapshot(true);
         Ok(())
     }
 

@@ -21,6 +21,7 @@ mod keyring;
 mod keyring_file;
 mod keyring_ops;
 mod member;
+mod member_snapshot;
 mod message;
 mod query;
 mod serf;
@@ -43,5 +44,9 @@ pub use crate::keyring_file::{
 };
 pub use crate::keyring_ops::{KeyResponse, KeyringOp};
 pub use crate::member::{Member, MemberStatus, Tags};
+pub use crate::member_snapshot::{
+    Clocks, LAN_SNAPSHOT_FILE, MemberSnapshot, MemberSnapshotError, read_member_snapshot,
+    write_member_snapshot,
+};
 pub use crate::message::DecodeError;
 pub use crate::query::IncomingQuery;

@@ -121,9 +121,13 @@ impl QueryState {
     }
 
     /// Current query-clock time.
-    #[cfg(test)]
     pub(crate) fn ltime(&self) -> u64 {
         self.clock.time()
+    }
+
+    /// Moves the query clock past `ltime` (restored from the member snapshot).
+    pub(crate) fn restore_clock(&mut self, ltime: u64) {
+        self.clock.witness(ltime);
     }
 
     /// A new query from this node, stamped with the query clock (which then advances).

@@ -10,6 +10,7 @@ use crate::clock::LamportClock;
 use crate::event::{GossipEvent, UserEvent};
 use crate::identity::NodeId;
 use crate::member::{Member, MemberStatus, Tags};
+use crate::member_snapshot::Clocks;
 use crate::message::SerfMessage;
 use crate::query::QueryState;
 use crate::user_events::UserEventBuffer;
@@ -137,6 +138,23 @@ impl SerfState {
     /// Current user-event-clock time.
     pub(crate) fn event_ltime(&self) -> u64 {
         self.event_clock.time()
+    }
+
+    /// The member, user-event and query clocks (for the member snapshot).
+    pub(crate) fn clocks(&self) -> Clocks {
+        Clocks {
+            member: self.clock.time(),
+            event: self.event_clock.time(),
+            query: self.queries.ltime(),
+        }
+    }
+
+    /// Moves every clock past a previous run's `clocks`; user events up to its event
+    /// time were delivered then and are not delivered again (serf's `eventMinTime`).
+    pub(crate) fn restore_clocks(&mut self, clocks: Clocks) {
+        self.clock.witness(clocks.member);
+        self.ignore_user_events_before(clocks.event.saturating_add(1));
+        self.queries.restore_clock(clocks.query);
     }
 
     /// Recent user events (for push-pull).

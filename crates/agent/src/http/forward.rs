@@ -2,7 +2,7 @@
 //! endpoints (`/v1/agent/*`, `/v1/event/*`) is forwarded over server RPC to a server of the
 //! datacenter, which runs it through its own router — blocking queries included. Servers
 //! answer everything themselves, except that a follower sends the leader-only operator
-//! endpoints (`/v1/operator/*` without `?stale`) and the peering endpoints (`/v1/peering/*`,
+//! endpoints (`/v1/operator/*` and `GET /v1/snapshot` without `?stale`) and the peering endpoints (`/v1/peering/*`,
 //! `/v1/peerings`, even with `?stale`) to the leader, as Consul does.
 
 use axum::body::Body;
@@ -32,6 +32,13 @@ fn is_agent_local(path: &str) -> bool {
 /// server receives them (Consul's `Internal.KeyringOperation` is not leader-forwarded).
 fn is_leader_only(path: &str) -> bool {
     (path.starts_with("/v1/operator/") && path != "/v1/operator/keyring") || is_peering(path)
+}
+
+/// `GET /v1/snapshot`: the leader's state, unless `?stale` (Consul's `Snapshot.Save` is
+/// leader-forwarded). A restore stays local: it is applied through Raft, which forwards the
+/// write, so large archives never cross the forwarded-body limit.
+fn is_snapshot_save(method: &http::Method, path: &str) -> bool {
+    path == "/v1/snapshot" && method == http::Method::GET
 }
 
 /// Peering management and reads: always the leader's, even with `?stale` (the stream status
@@ -128,7 +135,8 @@ fn target(agent: &Agent, request: &Request) -> Option<Target> {
             .any(|p| p == "stale" || p.starts_with("stale="))
     });
     let consensus = agent.server().consensus();
-    if !is_leader_only(path) || (stale && !is_peering(path)) || consensus.is_leader() {
+    let leader_only = is_leader_only(path) || is_snapshot_save(request.method(), path);
+    if !leader_only || (stale && !is_peering(path)) || consensus.is_leader() {
         return None;
     }
     consensus.leader_addr().map(Target::Leader)
@@ -231,6 +239,13 @@ mod tests {
 
     fn body_of(request: &HttpRequest) -> serde_json::Value {
         serde_json::from_slice(&request.body).unwrap()
+    }
+
+    #[test]
+    fn only_snapshot_save_goes_to_the_leader() {
+        assert!(is_snapshot_save(&http::Method::GET, "/v1/snapshot"));
+        assert!(!is_snapshot_save(&http::Method::PUT, "/v1/snapshot"));
+        assert!(!is_snapshot_save(&http::Method::GET, "/v1/snapshots"));
     }
 
     #[test]

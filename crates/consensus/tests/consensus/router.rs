@@ -122,6 +122,7 @@ impl Cluster {
             bootstrap: false,
             raft_multiplier: 1,
             snapshot_threshold,
+            trailing_logs: legate_consensus::DEFAULT_TRAILING_LOGS,
             transport: Some(Arc::new(NodeTransport {
                 router: self.router.clone(),
                 from: peer.rpc_addr.clone(),

@@ -76,6 +76,7 @@ pub(crate) fn config(
         bootstrap,
         raft_multiplier: 1,
         snapshot_threshold,
+        trailing_logs: legate_consensus::DEFAULT_TRAILING_LOGS,
         transport: None,
     }
 }

@@ -319,3 +319,37 @@ fn leave_for_unknown_member_is_not_disseminated() {
     assert!(!s.receive(&leave("ghost", 3, false)));
     assert_eq!(s.member_ltime(), 4, "the clock still witnesses it");
 }
+
+#[test]
+fn restored_clocks_move_past_the_previous_run() {
+    let t0 = Instant::now();
+    let mut s = state(t0);
+    let previous = Clocks {
+        member: 40,
+        event: 7,
+        query: 3,
+    };
+    s.restore_clocks(previous);
+    let now = s.clocks();
+    assert!(now.member > 40 && now.event > 7 && now.query > 3, "{now:?}");
+    // The next local intent is newer than anything the previous run issued.
+    let SerfMessage::Alive { ltime, .. } = s.local_alive_intent(None) else {
+        panic!("an alive intent");
+    };
+    assert!(ltime > 40);
+    // User events the previous run already delivered are not delivered again.
+    let old = UserEvent {
+        name: "deploy".into(),
+        payload: Vec::new(),
+        ltime: 7,
+        coalesce: false,
+    };
+    assert!(!s.receive(&SerfMessage::User(old)));
+    let new = UserEvent {
+        name: "deploy".into(),
+        payload: Vec::new(),
+        ltime: 8,
+        coalesce: false,
+    };
+    assert!(s.receive(&SerfMessage::User(new)));
+}

@@ -105,6 +105,7 @@ async fn start_nodes(n: usize) -> Vec<Node> {
                 bootstrap: false,
                 raft_multiplier: 1,
                 snapshot_threshold: 0,
+                trailing_logs: legate_consensus::DEFAULT_TRAILING_LOGS,
                 transport: Some(Arc::new(RpcClient::new())),
             },
             fsm.clone(),
