@@ -20,6 +20,8 @@ mod lifecycle;
 mod linearizability;
 mod members;
 mod moved_server;
+mod peering;
 mod peering_cli;
+mod peering_fleet;
 mod rejoin;
 mod sessions;
