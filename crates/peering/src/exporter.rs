@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 
+use legate_state::HealthRow;
 use legate_state::StateView;
 use legate_state::command::ImportedInstance;
 use legate_state::model::ConfigEntry;
@@ -91,8 +92,13 @@ pub fn exported_service_names(view: &StateView, entry: &ConfigEntry, peer: &str)
 /// Sorted by node, then service ID. Empty means "no instances" (the service is deleted on the
 /// importing side).
 pub fn service_snapshot(view: &StateView, service: &str) -> Vec<ImportedInstance> {
-    view.service_health(service)
-        .into_iter()
+    snapshot_from_rows(view.service_health(service))
+}
+
+/// [`service_snapshot`] from health rows already read (see
+/// [`StateView::service_health_of`], which reads many services in one pass).
+pub fn snapshot_from_rows(rows: Vec<HealthRow>) -> Vec<ImportedInstance> {
+    rows.into_iter()
         .filter(|(_, s, _)| s.kind.is_empty() && !s.service.ends_with(SIDECAR_SUFFIX))
         .map(|(mut node, mut svc, checks)| {
             if svc.connect.is_some() || svc.proxy.is_some() {

@@ -27,3 +27,5 @@ pub use store::Store;
 pub use table::Table;
 pub use table::TableIndexes;
 pub use view::StateView;
+pub use view::service_health::HealthFingerprint;
+pub use view::service_health::HealthRow;

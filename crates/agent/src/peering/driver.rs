@@ -101,16 +101,33 @@ pub async fn run(
         tracker,
         SystemTime::now(),
     );
+    // Sending never waits on the peer: a writer task drains an unbounded queue into the
+    // transport, so this task keeps reading (and ACKing) while a large sync is in flight. With
+    // both ends blocked on full send buffers while neither read, a big initial sync used to
+    // stall the stream until the heartbeat timeout.
+    let (queue, mut queued) = mpsc::unbounded_channel::<ReplicationMessage>();
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = queued.recv().await {
+            if outbound.send(msg).await.is_err() {
+                return;
+            }
+        }
+    });
     let mut stream = Stream {
         agent: agent.clone(),
         spec,
         generation,
         session,
-        outbound,
+        outbound: queue,
         export: ExportState::default(),
+        exported_at: None,
+        export_due: true,
         imported: None,
     };
     let end = stream.drive(inbound, cancel).await;
+    // `terminate` already gave the peer time to take a final `Terminated`; whatever is still
+    // queued now is for a stream that is over.
+    writer.abort();
     let Stream {
         spec,
         session,
@@ -138,8 +155,12 @@ struct Stream {
     spec: Spec,
     generation: u64,
     session: Session,
-    outbound: mpsc::Sender<ReplicationMessage>,
+    outbound: mpsc::UnboundedSender<ReplicationMessage>,
     export: ExportState,
+    /// The watched-tables index the last export saw.
+    exported_at: Option<u64>,
+    /// Export on the next turn even if the store did not move.
+    export_due: bool,
     imported: Option<Vec<String>>,
 }
 
@@ -161,8 +182,16 @@ impl Stream {
                 PeeringState::Terminated => return StreamEnd::Cancelled,
                 _ => {}
             }
-            if let Err(end) = self.export(&view, &row).await {
-                return end;
+            // Export only when something it reads may have moved: the store (watched tables),
+            // a new subscription, or a tick (gossip-based server addresses). Re-exporting on
+            // every inbound message (each ACK) made a large sync crawl.
+            let seen = view.max_index(&WATCHED);
+            if self.export_due || self.exported_at != Some(seen) {
+                if let Err(end) = self.export(&view, &row).await {
+                    return end;
+                }
+                self.exported_at = Some(seen);
+                self.export_due = false;
             }
             let wait = match self.session.poll_heartbeat(SystemTime::now()) {
                 HeartbeatAction::Send => {
@@ -179,7 +208,6 @@ impl Stream {
                 }
             };
             self.publish();
-            let seen = view.max_index(&WATCHED);
             let store = self.agent.server().store();
             tokio::select! {
                 () = cancel.cancelled() => return self.cancelled(&mut inbound).await,
@@ -201,7 +229,7 @@ impl Stream {
                     }
                 },
                 _ = store.wait_change(&WATCHED, seen, std::future::pending()) => {}
-                () = tokio::time::sleep(wait.min(MAX_TICK)) => {}
+                () = tokio::time::sleep(wait.min(MAX_TICK)) => self.export_due = true,
             }
         }
     }
@@ -292,6 +320,7 @@ impl Stream {
         match inbound {
             Inbound::Subscribed(url) => {
                 tracing::debug!(target: "agent.peering", %url, "peer subscribed");
+                self.export_due = true;
                 None
             }
             Inbound::Resource(resource) => {
@@ -390,7 +419,7 @@ impl Stream {
     async fn send(&mut self, msg: ReplicationMessage) -> Result<(), StreamEnd> {
         let now = SystemTime::now();
         self.session.on_sent(&msg, now);
-        if self.outbound.send(msg).await.is_err() {
+        if self.outbound.send(msg).is_err() {
             let error = "stream closed while sending".to_string();
             self.session.on_send_failed(error.clone(), now);
             return Err(StreamEnd::Failed(error));

@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 use legate_peering::exporter::EXPORTED_SERVICES_KIND;
 use legate_peering::exporter::EXPORTED_SERVICES_NAME;
 use legate_peering::exporter::exported_service_names;
-use legate_peering::exporter::service_snapshot;
+use legate_peering::exporter::snapshot_from_rows;
 use legate_peerstream::ResourceUrl;
 use legate_peerstream::single_part;
 use legate_peerstream::split_parts;
+use legate_state::HealthFingerprint;
 use legate_state::StateView;
 use legate_state::command::ImportedInstance;
 use serde::Deserialize;
@@ -56,6 +57,8 @@ pub struct Outgoing {
 pub struct ExportState {
     list: Option<Vec<String>>,
     services: BTreeMap<String, Vec<ImportedInstance>>,
+    /// The health fingerprint each service had when its snapshot above was built.
+    fingerprints: BTreeMap<String, Option<HealthFingerprint>>,
     bundle: Option<BundleResource>,
     addresses: Option<Vec<String>>,
 }
@@ -93,14 +96,31 @@ impl ExportState {
         if subscribed(ResourceUrl::ExportedService) {
             let wanted: BTreeSet<&String> = names.iter().collect();
             let known: Vec<String> = self.services.keys().cloned().collect();
+            // Only services whose health rows moved are rebuilt (one catalog pass for the
+            // fingerprints, one for the rows), so a change costs O(catalog), not
+            // O(exported services × catalog).
+            let fingerprints = view.service_health_fingerprints();
+            let fingerprint = |name: &str| fingerprints.get(&name.to_lowercase()).copied();
+            let stale: BTreeSet<String> = names
+                .iter()
+                .filter(|n| {
+                    !self.services.contains_key(*n)
+                        || self.fingerprints.get(*n).copied() != Some(fingerprint(n))
+                })
+                .map(|n| n.to_lowercase())
+                .collect();
+            let mut rows = view.service_health_of(&stale);
             for name in names
                 .iter()
                 .chain(known.iter().filter(|k| !wanted.contains(k)))
             {
-                let snapshot = if wanted.contains(name) {
-                    service_snapshot(view, name)
-                } else {
+                let snapshot = if !wanted.contains(name) {
                     Vec::new()
+                } else if stale.contains(&name.to_lowercase()) {
+                    self.fingerprints.insert(name.clone(), fingerprint(name));
+                    snapshot_from_rows(rows.remove(&name.to_lowercase()).unwrap_or_default())
+                } else {
+                    continue;
                 };
                 if self.services.get(name) == Some(&snapshot) {
                     continue;
@@ -114,6 +134,7 @@ impl ExportState {
                     self.services.insert(name.clone(), snapshot);
                 } else {
                     self.services.remove(name);
+                    self.fingerprints.remove(name);
                 }
             }
         }

@@ -296,7 +296,6 @@ fn three_servers_follower_commands_and_leader_kill() {
 /// bench/peering.sh: both sides blocked sending — resources one way, ACKs the other — and
 /// the link stalled until the heartbeat timeout.)
 #[test]
-#[ignore = "stream stalls after a large initial sync (runtime fix pending)"]
 fn large_initial_sync_keeps_the_stream_live() {
     let dc1 = Dc::start("dc1", 1);
     let dc2 = Dc::start("dc2", 1);

@@ -8,6 +8,7 @@ mod kv;
 mod other;
 mod peer;
 mod peering;
+pub(crate) mod service_health;
 
 use std::sync::Arc;
 
