@@ -173,14 +173,7 @@ fn score(status: &str) -> u8 {
 
 /// Names of registered services with at least one typical (kind `""`) instance.
 fn typical_service_names(view: &StateView) -> Vec<String> {
-    view.services()
-        .into_keys()
-        .filter(|name| {
-            view.service_instances(name)
-                .iter()
-                .any(|(_, s)| s.kind.is_empty())
-        })
-        .collect()
+    view.typical_service_names().into_iter().collect()
 }
 
 /// The (peers, partitions) one `Services[]` item of the entry names, sameness groups expanded

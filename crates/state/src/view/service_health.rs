@@ -40,8 +40,23 @@ impl StateView {
             .filter(move |c| c.service_id.is_empty() || fold(&c.service_id) == service_key)
     }
 
-    /// A [`HealthFingerprint`] for every service name (folded), in one pass.
+    /// A [`HealthFingerprint`] for every service name (folded): one pass over the checks
+    /// (summarised per node and per service instance), one over the services.
     pub fn service_health_fingerprints(&self) -> BTreeMap<String, HealthFingerprint> {
+        // (max modify index, count) of node-level checks per node, and of each instance's own
+        // checks per (node, folded service ID).
+        let mut node_level: BTreeMap<&str, (Index, usize)> = BTreeMap::new();
+        let mut own: BTreeMap<(&str, String), (Index, usize)> = BTreeMap::new();
+        for ((node_key, _), c) in &self.tables.checks {
+            let slot = if c.service_id.is_empty() {
+                node_level.entry(node_key.as_str()).or_default()
+            } else {
+                own.entry((node_key.as_str(), fold(&c.service_id)))
+                    .or_default()
+            };
+            slot.0 = slot.0.max(c.modify_index);
+            slot.1 += 1;
+        }
         let mut out: BTreeMap<String, HealthFingerprint> = BTreeMap::new();
         for ((node_key, service_key), s) in &self.tables.services {
             let fp = out.entry(fold(&s.service)).or_default();
@@ -50,12 +65,26 @@ impl StateView {
             if let Some(node) = self.tables.nodes.get(node_key) {
                 fp.max_index = fp.max_index.max(node.modify_index);
             }
-            for c in self.applicable_checks(node_key, service_key) {
-                fp.checks += 1;
-                fp.max_index = fp.max_index.max(c.modify_index);
+            let summaries = [
+                node_level.get(node_key.as_str()),
+                own.get(&(node_key.as_str(), service_key.clone())),
+            ];
+            for (max, count) in summaries.into_iter().flatten() {
+                fp.max_index = fp.max_index.max(*max);
+                fp.checks += count;
             }
         }
         out
+    }
+
+    /// Names of the services with at least one typical (kind `""`) instance, sorted.
+    pub fn typical_service_names(&self) -> BTreeSet<String> {
+        self.tables
+            .services
+            .values()
+            .filter(|s| s.kind.is_empty())
+            .map(|s| s.service.clone())
+            .collect()
     }
 
     /// [`StateView::service_health`] for every service in `names` (folded names), in one pass;
