@@ -477,7 +477,17 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 
 /// Apply check results to local state as they arrive.
 async fn check_results(agent: Arc<Agent>, mut updates: mpsc::UnboundedReceiver<CheckUpdate>) {
-    while let Some(update) = updates.recv().await {
+    // The agent itself keeps a sender (for runners started later), so the channel never
+    // closes: stop on shutdown, or every shutdown waits out the task-drain timeout.
+    let shutdown = agent.shutdown_token();
+    loop {
+        let update = tokio::select! {
+            () = shutdown.cancelled() => return,
+            update = updates.recv() => update,
+        };
+        let Some(update) = update else {
+            return;
+        };
         agent
             .local
             .update_check(&update.check_id, update.status, &update.output);
