@@ -13,17 +13,7 @@ use crate::harness::TestAgent;
 /// A dev agent whose CA has been bootstrapped.
 async fn agent_with_ca(extra: &[&str]) -> TestAgent {
     let agent = TestAgent::start_with(extra).await;
-    agent
-        .wait_until(|| async {
-            agent
-                .agent
-                .server()
-                .store()
-                .view()
-                .table_index(Table::ConnectCa)
-                != 0
-        })
-        .await;
+    agent.wait_for_ca().await;
     agent
 }
 

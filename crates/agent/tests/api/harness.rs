@@ -108,6 +108,32 @@ impl TestAgent {
         (status, response.text().await.expect("body"))
     }
 
+    /// POST a body, returning status and body text.
+    pub(crate) async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// Wait until the leader has bootstrapped the Connect CA.
+    pub(crate) async fn wait_for_ca(&self) {
+        self.wait_until(|| async {
+            self.agent
+                .server()
+                .store()
+                .view()
+                .table_index(Table::ConnectCa)
+                != 0
+        })
+        .await;
+    }
+
     /// Wait until `condition` holds, re-checking whenever the catalog or KV changes (and at
     /// least every 50 ms for conditions outside the store); panics after [`PATIENCE`].
     pub(crate) async fn wait_until<F, Fut>(&self, mut condition: F)

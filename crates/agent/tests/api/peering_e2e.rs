@@ -5,7 +5,6 @@
 //! replicates as critical; unexporting removes it; deleting the peering at dc2 terminates it
 //! at dc1 and drops what dc2 imported.
 
-use legate_state::Table;
 use serde_json::Value;
 use serde_json::json;
 
@@ -16,25 +15,12 @@ use crate::harness::free_port;
 async fn cluster(dc: &str) -> TestAgent {
     let port = free_port().to_string();
     let agent = TestAgent::start_with(&["-datacenter", dc, "-grpc-tls-port", &port]).await;
-    agent
-        .wait_until(|| async {
-            let view = agent.agent.server().store().view();
-            view.table_index(Table::ConnectCa) != 0
-        })
-        .await;
+    agent.wait_for_ca().await;
     agent
 }
 
 async fn post(agent: &TestAgent, path: &str, body: Value) -> (u16, String) {
-    let response = agent
-        .http()
-        .post(agent.url(path))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
+    agent.post(path, body.to_string()).await
 }
 
 async fn put_ok(agent: &TestAgent, path: &str, body: Value) {

@@ -21,30 +21,12 @@ use crate::harness::TestAgent;
 /// A dev agent whose Connect CA has been bootstrapped.
 async fn agent_with_ca() -> TestAgent {
     let agent = TestAgent::start().await;
-    agent
-        .wait_until(|| async {
-            agent
-                .agent
-                .server()
-                .store()
-                .view()
-                .table_index(Table::ConnectCa)
-                != 0
-        })
-        .await;
+    agent.wait_for_ca().await;
     agent
 }
 
 async fn post(agent: &TestAgent, path: &str, body: Value) -> (u16, String) {
-    let response = agent
-        .http()
-        .post(agent.url(path))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
+    agent.post(path, body.to_string()).await
 }
 
 /// Generate a token for `name`, asserting success; returns the token text.
